@@ -1,0 +1,3 @@
+"""reconciler: keep a DeepCall contact directory as code."""
+
+__version__ = "0.1.0"

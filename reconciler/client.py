@@ -1,0 +1,262 @@
+"""The DeepCall Directory API client, on httpx.
+
+Every call is a POST of a JSON body that carries the credentials; success is
+decided by the envelope's ``status``, never by the HTTP status. Errors of
+httpx are translated here into reconciler's own, which carry the action, the
+number and the API code, and never the credentials.
+
+Concurrency is bounded by a semaphore and, optionally, a request rate.
+Transient failures are retried with jittered exponential backoff (tenacity),
+honouring Retry-After. A write whose outcome is unknown (the request may have
+reached the server) is not retried here: the caller re-reads the number first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import tenacity
+from aiolimiter import AsyncLimiter
+
+from reconciler import contract, numbers
+from reconciler.errors import ApiError, ApiResponseError, TransportError
+from reconciler.essence import Essence, from_api
+from reconciler.settings import Credentials
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts, total time, and the backoff curve."""
+
+    attempts: int = 8
+    total_seconds: float = 120.0
+    initial: float = 0.2
+    maximum: float = 10.0
+    jitter: float = 0.5
+
+
+class DirectoryClient:
+    """One connection pool to one DeepCall endpoint, used from asyncio."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 10.0,
+        parallelism: int = 16,
+        rate: float | None = None,
+        region: str = contract.DEFAULT_REGION,
+        wire_format: str = contract.WIRE_NUMBER_FORMAT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.region = region
+        self.wire_format = wire_format
+        self.retry = retry or RetryPolicy()
+        self.requests_sent = 0
+        self._semaphore = asyncio.Semaphore(parallelism)
+        self._limiter = AsyncLimiter(rate, 1.0) if rate else None
+        limits = httpx.Limits(
+            max_connections=parallelism, max_keepalive_connections=parallelism
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            headers={"User-Agent": "reconciler"},
+        )
+
+    async def __aenter__(self) -> DirectoryClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._http.aclose()
+
+    def wire(self, number: str) -> str:
+        return numbers.to_wire(number, self.wire_format)
+
+    # Reads ---------------------------------------------------------------
+
+    async def read(self, number: str, now: int) -> Essence:
+        """The live essence of ``number``; an empty one if it has no entry."""
+        try:
+            data = await self.call(
+                "getInfo", {"cn": self.wire(number), "field": "all"}, number=number
+            )
+        except ApiResponseError as exc:
+            if exc.code == contract.Code.NO_DATA:
+                return Essence(exists=False)
+            raise
+        return from_api(data or {}, now, self.region)
+
+    # Calls ---------------------------------------------------------------
+
+    async def call(
+        self,
+        action: str,
+        params: dict[str, Any],
+        *,
+        number: str | None = None,
+        retry_ambiguous: bool | None = None,
+    ) -> Any:
+        """POST ``action`` and return the envelope's payload.
+
+        Reads retry every transient failure. Writes retry only failures that
+        certainly did not reach the server, unless ``retry_ambiguous``.
+        """
+        if retry_ambiguous is None:
+            retry_ambiguous = action not in contract.WRITE_ACTIONS
+        retrying = tenacity.AsyncRetrying(
+            stop=(
+                tenacity.stop_after_attempt(self.retry.attempts)
+                | tenacity.stop_after_delay(self.retry.total_seconds)
+            ),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(_retryable(retry_ambiguous)),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(action, params, number)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.retry.initial, max=self.retry.maximum, jitter=self.retry.jitter
+        )(state)
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return max(float(retry_after), 0.0) + min(backoff, self.retry.jitter)
+        return backoff
+
+    async def _send(self, action: str, params: dict[str, Any], number: str | None) -> Any:
+        body = {**params, **self.credentials.body_fields()}
+        async with self._semaphore:
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            started = time.monotonic()
+            self.requests_sent += 1
+            try:
+                response = await self._http.post(contract.PATHS[action], json=body)
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, action, number) from None
+        log.debug(
+            "%s %s -> HTTP %d in %.0f ms",
+            action,
+            number or "-",
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return self._payload(response, action, number)
+
+    def _payload(self, response: httpx.Response, action: str, number: str | None) -> Any:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise TransportError(
+                f"HTTP {status}",
+                action=action,
+                number=number,
+                status=status,
+                retry_after=_retry_after(response),
+                ambiguous=status != 429,
+            )
+        try:
+            envelope = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise TransportError(
+                f"HTTP {status} with a body that is not JSON",
+                action=action,
+                number=number,
+                status=status if status >= 400 else None,
+                ambiguous=True,
+            ) from None
+
+        if not isinstance(envelope, dict):
+            raise TransportError(
+                "the answer is not a JSON object", action=action, number=number,
+                ambiguous=True,
+            )
+        if envelope.get("status") == contract.STATUS_SUCCESS:
+            return envelope.get(contract.PAYLOAD_KEY)
+        raise self._response_error(envelope, action, number)
+
+    def _response_error(
+        self, envelope: dict[str, Any], action: str, number: str | None
+    ) -> ApiResponseError:
+        code = envelope.get("code")
+        message = self._redact(str(envelope.get("message", "unknown error")))
+        return ApiResponseError(
+            message, action=action, number=number,
+            code=code if isinstance(code, int) else None,
+        )
+
+    def _redact(self, text: str) -> str:
+        for secret in self.credentials.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+
+def _retryable(retry_ambiguous: bool) -> Callable[[BaseException], bool]:
+    def predicate(exc: BaseException) -> bool:
+        if not isinstance(exc, ApiError) or not exc.transient:
+            return False
+        if isinstance(exc, TransportError) and exc.ambiguous:
+            return retry_ambiguous
+        if isinstance(exc, ApiResponseError):
+            # 1009/1010: the server failed midway; a write may have landed.
+            return retry_ambiguous
+        return True
+
+    return predicate
+
+
+def _transport_error(exc: httpx.HTTPError, action: str, number: str | None) -> ApiError:
+    # Nothing reached the server if the connection never opened.
+    unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    kind = type(exc).__name__
+    return TransportError(
+        f"{kind}: {exc}" if str(exc) else kind,
+        action=action,
+        number=number,
+        ambiguous=not unsent,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.info(
+        "retrying after %s (attempt %d, waiting %.2fs)",
+        exc,
+        state.attempt_number,
+        state.upcoming_sleep,
+    )

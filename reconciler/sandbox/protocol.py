@@ -1,0 +1,120 @@
+"""uvicorn's h11 protocol, adapted to what the documented samples send.
+
+Two additions:
+
+* Most DeepCall code samples set an *empty* ``Content-Length:`` header and
+  still send a body. h11 rejects such a request with 400, so the header is
+  rewritten to the length of the body that arrives with it: everything up to
+  the end of the first complete JSON value (or all of it, if it is not JSON).
+* The connection's transport is put into the ASGI scope (under
+  ``extensions``), so that fault injection can close a connection without
+  sending any response, as a dropped connection would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import MutableMapping
+from typing import Any, cast
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+logger = logging.getLogger(__name__)
+
+TRANSPORT_KEY = "reconciler.sandbox.transport"
+_MAX_HEAD = 64 * 1024
+_MAX_WAIT_BODY = 1024 * 1024
+
+
+class SandboxProtocol(H11Protocol):
+    """H11Protocol that tolerates an empty Content-Length and exposes the
+    transport to the application."""
+
+    _pending: bytes = b""
+
+    def data_received(self, data: bytes) -> None:
+        if self._pending or self._at_request_start():
+            fixed = self._fix_head(self._pending + data)
+            if fixed is None:
+                return
+            data = fixed
+        super().data_received(data)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None:
+            scope = cast(dict[str, Any], self.cycle.scope)
+            scope.setdefault("extensions", {})[TRANSPORT_KEY] = self.transport
+
+    def _at_request_start(self) -> bool:
+        return self.conn.their_state is h11.IDLE and not self.conn.trailing_data[0]
+
+    def _fix_head(self, buffer: bytes) -> bytes | None:
+        """The buffer with an empty Content-Length fixed, or None to wait."""
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            self._pending = buffer if len(buffer) < _MAX_HEAD else b""
+            return None if self._pending else buffer
+
+        head, body = buffer[:end], buffer[end + 4 :]
+        lines = head.split(b"\r\n")
+        empty = [i for i, line in enumerate(lines) if i and _is_empty_length(line)]
+        if not empty:
+            self._pending = b""
+            return buffer
+        if not _body_complete(body) and len(body) < _MAX_WAIT_BODY:
+            self._pending = buffer
+            return None
+
+        self._pending = b""
+        logger.debug("empty Content-Length replaced by %d", len(body))
+        kept = [line for i, line in enumerate(lines) if i not in empty]
+        if not any(_is_length(line) for line in kept):
+            kept.append(b"Content-Length: %d" % len(body))
+        return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+
+def _is_length(line: bytes) -> bool:
+    name, _, _ = line.partition(b":")
+    return name.strip().lower() == b"content-length"
+
+
+def _is_empty_length(line: bytes) -> bool:
+    return _is_length(line) and not line.partition(b":")[2].strip()
+
+
+def _body_complete(body: bytes) -> bool:
+    """False only for the start of a JSON object or array that is cut off."""
+    text = body.decode("utf-8", "replace").lstrip()
+    if not text or text[0] not in "{[":
+        return True
+
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return True
+    return False
+
+
+def close_without_response(scope: MutableMapping[str, Any]) -> bool:
+    """Close the request's connection at once; False if no transport is known."""
+    transport = scope.get("extensions", {}).get(TRANSPORT_KEY)
+    if not isinstance(transport, asyncio.Transport):
+        return False
+    transport.close()
+    return True

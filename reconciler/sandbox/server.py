@@ -1,0 +1,236 @@
+"""Running the sandbox: in-process for tests and the CLI's embedded default,
+or in the foreground as ``reconciler sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from reconciler.sandbox.app import Sandbox, create_app
+from reconciler.sandbox.auth import Credentials
+from reconciler.sandbox.faults import FaultSettings
+from reconciler.sandbox.monitor import DEFAULT_LOG_SIZE
+from reconciler.sandbox.protocol import SandboxProtocol
+from reconciler.sandbox.seed import SeedError, load_seed
+from reconciler.sandbox.store import Store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_DB = ".reconciler/sandbox.db"
+_START_TIMEOUT = 10.0
+# Requests still running (a hang fault) are cancelled after this on stop.
+_GRACEFUL_SECONDS = 1
+
+
+class EmbeddedSandbox:
+    """A sandbox served from a background thread on a free loopback port.
+
+    >>> with EmbeddedSandbox("/tmp/sb/directory.db") as sandbox:
+    ...     client = httpx.Client(base_url=sandbox.base_url)
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        seed: str | Path | None = None,
+        *,
+        credentials: Credentials | None = None,
+        faults: FaultSettings | None = None,
+        host: str = DEFAULT_HOST,
+        log_size: int = DEFAULT_LOG_SIZE,
+        durable: bool = True,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.seed = seed
+        self.credentials = credentials or Credentials()
+        self.host = host
+        self._faults = faults
+        self._log_size = log_size
+        self._durable = durable
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.store: Store | None = None
+        self.app: Starlette | None = None
+        self.base_url = ""
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The running app's shared state (store, faults, monitor)."""
+        if self.app is None:
+            raise RuntimeError("the sandbox is not running")
+        state: Sandbox = self.app.state.sandbox
+        return state
+
+    def __enter__(self) -> EmbeddedSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.db_path, durable=self._durable)
+        if self.seed is not None:
+            load_seed(self.store, self.seed)
+        self.app = create_app(
+            self.store, self.credentials, self._faults, log_size=self._log_size
+        )
+
+        sock = bind(self.host, 0)
+        port = sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(self.app, quiet_logging=True))
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name="reconciler-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        self._wait_started()
+        self.base_url = f"http://{self.host}:{port}"
+        logger.info("embedded sandbox serving at %s", self.base_url)
+
+    def _wait_started(self) -> None:
+        assert self._server is not None and self._thread is not None
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the embedded sandbox did not start")
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=_GRACEFUL_SECONDS + 5)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
+        self._server = self._thread = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: Starlette, *, quiet_logging: bool = False) -> uvicorn.Config:
+    # Embedded in another program, leave its logging configuration alone.
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        log_config=None if quiet_logging else uvicorn.config.LOGGING_CONFIG,
+        lifespan="off",
+        http=SandboxProtocol,
+        timeout_graceful_shutdown=_GRACEFUL_SECONDS,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``reconciler sandbox``."""
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0: any free")
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--db", default=DEFAULT_DB, help="SQLite database file")
+    parser.add_argument("--seed", help="seed YAML: reference data and entries")
+    faults = parser.add_argument_group("fault injection")
+    for flag, kind, text in _FAULT_FLAGS:
+        faults.add_argument(flag, type=kind, help=text)
+
+
+_FAULT_FLAGS: list[tuple[str, type, str]] = [
+    ("--latency-ms", float, "added to every request"),
+    ("--jitter-ms", float, "random extra latency, 0 to this"),
+    ("--error-rate", float, "share answered with HTTP 500/502/503"),
+    ("--throttle-rate", float, "share answered with HTTP 429"),
+    ("--retry-after", float, "Retry-After seconds of a 429 (may be fractional)"),
+    ("--hang-rate", float, "share that hangs before answering"),
+    ("--hang-seconds", float, "how long a hang lasts (default 30)"),
+    ("--drop-rate", float, "share whose connection is closed unanswered"),
+    ("--ambiguous-rate", float, "share of writes applied, then left unanswered"),
+    ("--rate-limit", float, "requests per second; more get HTTP 429"),
+    ("--fault-seed", int, "random seed, so that runs repeat"),
+]
+
+
+def fault_settings(args: argparse.Namespace) -> FaultSettings:
+    """Fault settings from parsed flags; unset flags keep their defaults."""
+    values: dict[str, object] = {}
+    for flag, _, _ in _FAULT_FLAGS:
+        name = flag[2:].replace("-", "_")
+        value = getattr(args, name, None)
+        if value is not None:
+            values["seed" if name == "fault_seed" else name] = value
+    return FaultSettings(**values)  # type: ignore[arg-type]
+
+
+def run(args: argparse.Namespace) -> int:
+    """``reconciler sandbox``: serve in the foreground until Ctrl-C."""
+    try:
+        faults = fault_settings(args)
+        db = Path(args.db)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        store = Store(db)
+        if args.seed:
+            load_seed(store, args.seed)
+        sock = bind(args.host, args.port)
+    except (OSError, ValueError, SeedError) as exc:
+        print(f"reconciler sandbox: {exc}", file=sys.stderr)
+        return 1
+
+    credentials = Credentials.from_env()
+    app = create_app(store, credentials, faults)
+    port = sock.getsockname()[1]
+    _announce(f"http://{args.host}:{port}", db, args.seed, credentials, faults)
+    try:
+        uvicorn.Server(_config(app)).run(sockets=[sock])
+    finally:
+        store.close()
+    return 0
+
+
+def _announce(
+    url: str,
+    db: Path,
+    seed: str | None,
+    credentials: Credentials,
+    faults: FaultSettings,
+) -> None:
+    lines = [
+        f"reconciler sandbox: DeepCall Directory API v2 at {url}",
+        f"  database {db}" + (f", seed {seed}" if seed else ""),
+        f"  accepts {credentials.describe()}",
+    ]
+    if faults != FaultSettings():
+        lines.append(f"  faults {faults.to_json()}")
+    lines.append("  admin endpoints under /_sandbox/; Ctrl-C to stop")
+    print("\n".join(lines), file=sys.stderr, flush=True)

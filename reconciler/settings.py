@@ -1,0 +1,212 @@
+"""Settings: defaults, then reconciler.yaml, then the environment, then flags."""
+
+from __future__ import annotations
+
+import logging
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler import contract
+from reconciler.errors import SettingsError
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE_NAMES = ("reconciler.yaml", "reconciler.yml")
+KINDS = ("dnc", "sticky_agents", "account_managers", "contacts", "blacklist")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Either ``ssid`` or ``user_id`` + ``token``; never both on the wire."""
+
+    user_id: str | None = None
+    token: str | None = None
+    ssid: str | None = None
+
+    def body_fields(self) -> dict[str, str]:
+        if self.user_id and self.token:
+            return {"userId": self.user_id, "token": self.token}
+        if self.ssid:
+            return {"ssid": self.ssid}
+        return {}
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.token, self.ssid) if s)
+
+    def __repr__(self) -> str:
+        # Keep secrets out of tracebacks and debug output.
+        return f"Credentials(user_id={self.user_id!r}, token=***, ssid=***)"
+
+    @classmethod
+    def sandbox_default(cls) -> Credentials:
+        return cls(user_id=contract.SANDBOX_USER_ID, token=contract.SANDBOX_TOKEN)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    max_change_percent: float = 30.0
+    min_entries: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know besides the declarations."""
+
+    root: Path = Path(".")
+    region: str = contract.DEFAULT_REGION
+    timezone: str = "Asia/Kolkata"
+    base_url: str | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    wire_number_format: str = contract.WIRE_NUMBER_FORMAT
+    state_path: Path = Path(".reconciler/state.json")
+    ledger_path: Path = Path(".reconciler/ledger.jsonl")
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    parallelism: int = 16
+    rate: float | None = None
+    timeout: float = 10.0
+    sandbox_seed: Path | None = None
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no endpoint is configured: the embedded sandbox is used."""
+        return not self.base_url
+
+    def threshold(self, kind: str) -> Threshold:
+        return self.thresholds.get(kind, Threshold())
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.root / path
+
+
+def declarations_root(paths: list[Path]) -> Path:
+    """The folder that holds the project file, state and embedded sandbox."""
+    if not paths:
+        return Path(".")
+    first = paths[0]
+    return first if first.is_dir() else first.parent
+
+
+def load(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, overlaid by ``root/reconciler.yaml``, overlaid by ``environ``."""
+    environ = os.environ if environ is None else environ
+    settings = Settings(root=root)
+    settings = _apply_project_file(settings, root)
+    settings = _apply_environment(settings, environ)
+    _check(settings)
+    return settings
+
+
+def override(settings: Settings, **flags: Any) -> Settings:
+    """Apply command-line flags; ``None`` means the flag was not given."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    updated = replace(settings, **given)
+    _check(updated)
+    return updated
+
+
+def find_project_file(root: Path) -> Path | None:
+    for name in PROJECT_FILE_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _apply_project_file(settings: Settings, root: Path) -> Settings:
+    path = find_project_file(root)
+    if path is None:
+        return settings
+
+    try:
+        with path.open("rb") as fh:
+            data = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{path}: cannot read the project file: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the project file must be a mapping")
+
+    _validate_project_file(path, data)
+    log.debug("settings from %s", path)
+    return _merge_project_data(settings, data)
+
+
+def _validate_project_file(path: Path, data: dict[str, Any]) -> None:
+    from reconciler import schemas
+
+    errors = schemas.project_validator().iter_errors(data)
+    messages = [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+        for e in errors
+    ]
+    if messages:
+        raise SettingsError(f"{path}: " + "; ".join(sorted(messages)))
+
+
+def _merge_project_data(settings: Settings, data: dict[str, Any]) -> Settings:
+    changes: dict[str, Any] = {}
+    simple = {
+        "region": "region",
+        "timezone": "timezone",
+        "wire_number_format": "wire_number_format",
+        "parallelism": "parallelism",
+        "rate": "rate",
+        "timeout": "timeout",
+    }
+    for key, attr in simple.items():
+        if key in data:
+            changes[attr] = data[key]
+
+    if "endpoint" in data and data["endpoint"].get("base_url"):
+        changes["base_url"] = data["endpoint"]["base_url"]
+    if "state" in data and "path" in data["state"]:
+        changes["state_path"] = Path(data["state"]["path"])
+    if "ledger" in data and "path" in data["ledger"]:
+        changes["ledger_path"] = Path(data["ledger"]["path"])
+    if "sandbox" in data and "seed" in data["sandbox"]:
+        changes["sandbox_seed"] = Path(data["sandbox"]["seed"])
+    if "thresholds" in data:
+        changes["thresholds"] = {
+            kind: Threshold(**values) for kind, values in data["thresholds"].items()
+        }
+    return replace(settings, **changes)
+
+
+def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    changes: dict[str, Any] = {}
+    base_url = environ.get(contract.ENV_BASE_URL, "").strip()
+    if base_url:
+        changes["base_url"] = base_url
+
+    creds = Credentials(
+        user_id=environ.get(contract.ENV_USER_ID) or None,
+        token=environ.get(contract.ENV_TOKEN) or None,
+        ssid=environ.get(contract.ENV_SSID) or None,
+    )
+    changes["credentials"] = creds
+    return replace(settings, **changes)
+
+
+def _check(settings: Settings) -> None:
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"unknown time zone {settings.timezone!r}; use an IANA name such as "
+            "'Asia/Kolkata'"
+        ) from None
+    if settings.parallelism < 1:
+        raise SettingsError("parallelism must be at least 1")
+    if settings.rate is not None and settings.rate <= 0:
+        raise SettingsError("rate must be a positive number of requests per second")
+    if settings.wire_number_format not in ("digits", "e164"):
+        raise SettingsError("wire_number_format must be 'digits' or 'e164'")

@@ -1,0 +1,193 @@
+"""The state: which numbers reconciler manages and what it last applied.
+
+The API cannot list a directory, so this record is the only way to know
+which numbers to read again, and what to remove when a declaration goes.
+
+On disk it is a JSON snapshot plus a journal of JSON lines. Each applied
+change is appended to the journal as it succeeds, so a process killed at any
+point loses nothing it did; the next writer folds the journal into a new
+snapshot, written atomically (a temporary file renamed over the old one).
+A lock file keeps two commands from using one state at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import filelock
+
+from reconciler.errors import StateError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+# Kinds whose value is a map of keyed entries rather than one value.
+KEYED_KINDS = ("sticky_agents",)
+
+
+class State:
+    """The managed numbers: number -> kind -> last-applied value."""
+
+    def __init__(self, path: Path, numbers: dict[str, dict[str, Any]] | None = None):
+        self.path = path
+        self.numbers: dict[str, dict[str, Any]] = numbers or {}
+        self.serial = 0
+        self._journal: IO[str] | None = None
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".journal")
+
+    def kinds(self, number: str) -> dict[str, Any]:
+        return self.numbers.get(number, {})
+
+    def manages(self, number: str, kind: str) -> bool:
+        return kind in self.numbers.get(number, {})
+
+    # Changing the state --------------------------------------------------
+
+    def record(self, number: str, kind: str, key: str, value: Any) -> None:
+        """Remember ``value`` as applied; None with a key drops that entry."""
+        self._set(number, kind, key, value)
+        self._append({"op": "set", "number": number, "kind": kind, "key": key,
+                      "value": value})
+
+    def release(self, number: str, kind: str) -> None:
+        """Stop managing ``kind`` of ``number``."""
+        self._release(number, kind)
+        self._append({"op": "release", "number": number, "kind": kind})
+
+    def _set(self, number: str, kind: str, key: str, value: Any) -> None:
+        kinds = self.numbers.setdefault(number, {})
+        if kind in KEYED_KINDS:
+            rules = kinds.setdefault(kind, {})
+            if value is None:
+                rules.pop(key, None)
+            else:
+                rules[key] = value
+        else:
+            kinds[kind] = value
+
+    def _release(self, number: str, kind: str) -> None:
+        kinds = self.numbers.get(number)
+        if kinds is None:
+            return
+        kinds.pop(kind, None)
+        if not kinds:
+            del self.numbers[number]
+
+    def _append(self, record: dict[str, Any]) -> None:
+        if self._journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = self.journal_path.open("a", encoding="utf-8")
+        self._journal.write(json.dumps(record, separators=(",", ":")) + "\n")
+        # Flushed to the OS at once: a killed process loses no recorded change.
+        self._journal.flush()
+
+    # Reading and writing -------------------------------------------------
+
+    @classmethod
+    def read(cls, path: Path) -> State:
+        state = cls(path)
+        if path.exists():
+            state._read_snapshot()
+        if state.journal_path.exists():
+            state._replay_journal()
+        return state
+
+    def _read_snapshot(self) -> None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StateError(f"{self.path}: cannot read the state: {exc}") from None
+        if data.get("version") != FORMAT_VERSION:
+            raise StateError(
+                f"{self.path}: state format {data.get('version')!r} is not "
+                f"supported; this reconciler reads version {FORMAT_VERSION}"
+            )
+        self.serial = int(data.get("serial", 0))
+        self.numbers = data.get("numbers", {})
+
+    def _replay_journal(self) -> None:
+        with self.journal_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    # A line cut short by a crash: everything before it holds.
+                    log.warning("ignoring a torn line in %s", self.journal_path)
+                    break
+                if record["op"] == "set":
+                    self._set(record["number"], record["kind"], record["key"],
+                              record["value"])
+                else:
+                    self._release(record["number"], record["kind"])
+
+    def write(self) -> None:
+        """Fold everything into a new snapshot and empty the journal."""
+        self.close_journal()
+        self.serial += 1
+        data = {
+            "version": FORMAT_VERSION,
+            "serial": self.serial,
+            "written_at": int(time.time()),
+            "numbers": dict(sorted(self.numbers.items())),
+        }
+        _write_atomically(self.path, json.dumps(data, indent=1, sort_keys=False))
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path.unlink()
+
+    def close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = 30.0) -> Iterator[State]:
+    """Hold the state's lock, read it, and yield it; the journal closes after."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(path) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        log.warning("the state %s is locked by another command; waiting", path)
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            raise StateError(
+                f"{path} is still locked after {timeout:g}s; another reconciler "
+                "command is using it (raise --lock-timeout to wait longer)"
+            ) from None
+    try:
+        state = State.read(path)
+        try:
+            yield state
+        finally:
+            state.close_journal()
+    finally:
+        lock.release()

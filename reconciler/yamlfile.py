@@ -1,0 +1,256 @@
+"""Safe YAML loading that remembers where every value came from.
+
+The parser is libyaml's when present (``CSafeLoader``), else PyYAML's own.
+Documents are composed into nodes and built here rather than by PyYAML's
+constructor, so that each mapping and list keeps the line and column of its
+keys and items, duplicate keys are caught, dates stay the strings the author
+wrote, and aliases cannot expand without bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from reconciler.errors import Location, Problem
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # libyaml is not installed
+    _BaseLoader = yaml.SafeLoader
+
+# Nodes that may be built again through aliases before a file is refused:
+# plenty for hand-written anchors, far below what an alias bomb expands to.
+ALIAS_EXPANSION_LIMIT = 100_000
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
+    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
+    "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
+}
+
+Position = tuple[int, int]
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """A safe loader whose resolver leaves timestamps as plain strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class LocatedMap(dict[str, Any]):
+    """A mapping that knows where it, its keys and its values stand."""
+
+    __slots__ = ("key_positions", "position", "sources", "value_positions")
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+        self.key_positions: dict[str, Position] = {}
+        self.value_positions: dict[str, Position] = {}
+        # The text as written of values YAML did not read as strings, so that
+        # an error can show `0123` rather than the 83 it became.
+        self.sources: dict[str, str] = {}
+
+
+class LocatedList(list[Any]):
+    """A list that knows where it and each of its items stand."""
+
+    __slots__ = ("item_positions", "position")
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+        self.item_positions: list[Position] = []
+
+
+class YamlFileError(Exception):
+    """A file that cannot be read as YAML; carries its Problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def load(path: Path) -> Any:
+    """Read one YAML document with positions, or raise YamlFileError."""
+    display = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlFileError(
+            Problem(Location(display), f"cannot read the file: {exc.strerror}")
+        ) from None
+
+    text = _decode(raw, display)
+    node = _compose(text, display)
+    if node is None:
+        return None
+    return _Builder(display).build(node)
+
+
+def _decode(raw: bytes, display: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlFileError(
+            Problem(
+                Location(display, line, column),
+                f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                "save the file as UTF-8",
+            )
+        ) from None
+
+
+def _compose(text: str, display: str) -> yaml.Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = exc.problem or exc.context or "invalid YAML"
+        raise YamlFileError(
+            Problem(Location(display, line, column), f"invalid YAML: {message}")
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError(Problem(Location(display), f"invalid YAML: {exc}")) from None
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Turns composed nodes into LocatedMap, LocatedList and plain scalars."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.seen: set[int] = set()
+        self.expanded = 0
+        self.constructor = SafeConstructor()
+
+    def build(self, node: yaml.Node) -> Any:
+        self._count(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return self._sequence(node)
+        return self._scalar(node)
+
+    def _count(self, node: yaml.Node) -> None:
+        # A node built a second time was reached through an alias.
+        key = id(node)
+        if key not in self.seen:
+            self.seen.add(key)
+            return
+        self.expanded += 1
+        if self.expanded > ALIAS_EXPANSION_LIMIT:
+            raise self._error(
+                node,
+                "aliases expand to too many values",
+                f"a file may repeat at most {ALIAS_EXPANSION_LIMIT:,} values "
+                "through aliases; write the values out instead",
+            )
+
+    def _mapping(self, node: yaml.MappingNode) -> LocatedMap:
+        result = LocatedMap(_position(node))
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                raise self._error(
+                    key_node, "merge keys (<<) are not supported", "write keys out"
+                )
+            if not isinstance(key, str):
+                raise self._error(
+                    key_node,
+                    f"a key must be a string, not {type(key).__name__} {key!r}",
+                    "quote the key",
+                )
+            if key in result:
+                first = result.key_positions[key]
+                raise self._error(
+                    key_node,
+                    f"duplicate key {key!r}; first at line {first[0]}",
+                    "remove one of the two",
+                )
+            result.key_positions[key] = _position(key_node)
+            result.value_positions[key] = _position(value_node)
+            if isinstance(value_node, yaml.ScalarNode) and value_node.tag != _STR_TAG:
+                result.sources[key] = value_node.value
+            result[key] = self.build(value_node)
+        return result
+
+    def _sequence(self, node: yaml.SequenceNode) -> LocatedList:
+        result = LocatedList(_position(node))
+        for item in node.value:
+            result.item_positions.append(_position(item))
+            result.append(self.build(item))
+        return result
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR_TAG or node.tag == _TIMESTAMP_TAG:
+            return node.value
+        construct = _SCALAR_TAGS.get(node.tag)
+        if construct is None:
+            raise self._error(node, f"unsupported YAML tag {node.tag!r}", "remove it")
+        return construct(self.constructor, node)  # type: ignore[arg-type]
+
+    def _error(self, node: yaml.Node, message: str, hint: str) -> YamlFileError:
+        line, column = _position(node)
+        return YamlFileError(
+            Problem(Location(self.display, line, column), message, hint)
+        )
+
+
+def _position(node: yaml.Node) -> Position:
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1)
+
+
+def walk_positions(data: Any, path: list[Any]) -> Position | None:
+    """The position of the value at ``path`` (keys and indexes), or nearest."""
+    best: Position | None = getattr(data, "position", None)
+    current = data
+    for step in path:
+        if isinstance(current, LocatedMap) and step in current:
+            best = current.value_positions[step]
+            current = current[step]
+        elif isinstance(current, LocatedList) and isinstance(step, int):
+            if step >= len(current):
+                break
+            best = current.item_positions[step]
+            current = current[step]
+        else:
+            break
+    return best
+
+
+def iter_files(paths: list[Path], skip: tuple[str, ...] = ()) -> Iterator[Path]:
+    """YAML files named by ``paths``; folders are searched recursively."""
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for pattern in ("*.yaml", "*.yml")
+                for p in path.rglob(pattern)
+                if p.name not in skip and not _hidden(p.relative_to(path))
+            )
+            yield from found
+        else:
+            yield path
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
