@@ -125,7 +125,9 @@ class Applier:
         """After an unknown outcome, read the number: did the write land?"""
         log.info(
             "%s %s: outcome unknown (%s); reading the number again",
-            change.number, change.address, exc,
+            change.number,
+            change.address,
+            exc,
         )
         live = await self.ctx.client.read(change.number, self.ctx.now)
         if self.ctx.converged(change, live):
@@ -135,7 +137,9 @@ class Applier:
             raise exc
         return False
 
-    async def _recover(self, change: Change, call: ApiCall, exc: ApiResponseError) -> None:
+    async def _recover(
+        self, change: Change, call: ApiCall, exc: ApiResponseError
+    ) -> None:
         """Errors that mean the goal is reached, or reachable another way."""
         code = exc.code
         if call.action in contract.ABSENT_OK_ACTIONS and code == contract.Code.NO_DATA:
@@ -154,20 +158,22 @@ class Applier:
                 change.number, change.kind, change.key, _state_value(change)
             )
         if self.ctx.ledger is not None:
-            self.ctx.ledger.append({
-                **self.ctx.record_base,
-                "number": change.number,
-                "kind": change.kind,
-                "key": change.key,
-                "action": change.action,
-                "before": change.before,
-                "after": change.after,
-                "result": outcome.result,
-                "code": outcome.code,
-                "message": outcome.message or None,
-                "reason": change.meta.get("reason"),
-                "ticket": change.meta.get("ticket"),
-            })
+            self.ctx.ledger.append(
+                {
+                    **self.ctx.record_base,
+                    "number": change.number,
+                    "kind": change.kind,
+                    "key": change.key,
+                    "action": change.action,
+                    "before": change.before,
+                    "after": change.after,
+                    "result": outcome.result,
+                    "code": outcome.code,
+                    "message": outcome.message or None,
+                    "reason": change.meta.get("reason"),
+                    "ticket": change.meta.get("ticket"),
+                }
+            )
 
     def _settle(self, number: str) -> None:
         """Every change of ``number`` applied: the state takes the declarations."""

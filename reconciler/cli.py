@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
-    parser.set_defaults(handler=lambda _: parser.print_help() or EXIT_ERROR)
+    parser.set_defaults(handler=lambda _: _usage(parser))
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check declarations offline")
@@ -103,8 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--ledger", type=Path, help="ledger file")
     verify.add_argument("path", nargs="?", type=Path, default=Path("."))
     verify.set_defaults(handler=cmd_ledger_verify)
-    ledger.set_defaults(handler=lambda _: ledger.print_help() or EXIT_ERROR)
+    ledger.set_defaults(handler=lambda _: _usage(ledger))
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
@@ -122,7 +127,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, help="requests per second at most")
     parser.add_argument("--timeout", type=float, help="seconds per request")
     parser.add_argument(
-        "--lock-timeout", type=float, default=30.0,
+        "--lock-timeout",
+        type=float,
+        default=30.0,
         help="seconds to wait for the state lock (default 30)",
     )
 
@@ -193,8 +200,11 @@ async def _apply(
         plan = await workflow.refresh_plan(declared, state, client, config, now)
         _print_plan(plan, config, "text")
         reasons = safety.check(
-            plan, state, config,
-            force=args.force, allow_dnc_removal=args.allow_dnc_removal,
+            plan,
+            state,
+            config,
+            force=args.force,
+            allow_dnc_removal=args.allow_dnc_removal,
         )
         if reasons:
             _print_refusal(reasons)

@@ -149,7 +149,9 @@ class DirectoryClient:
             return max(float(retry_after), 0.0) + min(backoff, self.retry.jitter)
         return backoff
 
-    async def _send(self, action: str, params: dict[str, Any], number: str | None) -> Any:
+    async def _send(
+        self, action: str, params: dict[str, Any], number: str | None
+    ) -> Any:
         body = {**params, **self.credentials.body_fields()}
         async with self._semaphore:
             if self._limiter is not None:
@@ -169,7 +171,9 @@ class DirectoryClient:
         )
         return self._payload(response, action, number)
 
-    def _payload(self, response: httpx.Response, action: str, number: str | None) -> Any:
+    def _payload(
+        self, response: httpx.Response, action: str, number: str | None
+    ) -> Any:
         status = response.status_code
         if status == 429 or status >= 500:
             raise TransportError(
@@ -193,7 +197,9 @@ class DirectoryClient:
 
         if not isinstance(envelope, dict):
             raise TransportError(
-                "the answer is not a JSON object", action=action, number=number,
+                "the answer is not a JSON object",
+                action=action,
+                number=number,
                 ambiguous=True,
             )
         if envelope.get("status") == contract.STATUS_SUCCESS:
@@ -206,7 +212,9 @@ class DirectoryClient:
         code = envelope.get("code")
         message = self._redact(str(envelope.get("message", "unknown error")))
         return ApiResponseError(
-            message, action=action, number=number,
+            message,
+            action=action,
+            number=number,
             code=code if isinstance(code, int) else None,
         )
 
@@ -232,7 +240,9 @@ def _retryable(retry_ambiguous: bool) -> Callable[[BaseException], bool]:
 
 def _transport_error(exc: httpx.HTTPError, action: str, number: str | None) -> ApiError:
     # Nothing reached the server if the connection never opened.
-    unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    unsent = isinstance(
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+    )
     kind = type(exc).__name__
     return TransportError(
         f"{kind}: {exc}" if str(exc) else kind,

@@ -178,8 +178,13 @@ class _Checker:
             return
         display = str(path)
         if not isinstance(data, yamlfile.LocatedMap):
-            self._add(display, data, [], "the file must be a mapping of sections",
-                      "start with `version: 1` and sections such as `dnc:`")
+            self._add(
+                display,
+                data,
+                [],
+                "the file must be a mapping of sections",
+                "start with `version: 1` and sections such as `dnc:`",
+            )
             return
 
         self._check_version(display, data)
@@ -193,7 +198,9 @@ class _Checker:
         version = data.get("version", 1)
         if version not in SUPPORTED_VERSIONS:
             self._add(
-                display, data, ["version"],
+                display,
+                data,
+                ["version"],
                 f"unsupported version {version!r}",
                 "this reconciler reads version 1",
             )
@@ -230,15 +237,14 @@ class _Checker:
         container = data
         for step in path:
             container = container[step]
-        allowed = list(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = list(schema.get("properties", {}))
         unknown = [k for k in container if k not in allowed]
         key = unknown[0] if unknown else "?"
         position = getattr(container, "key_positions", {}).get(key, (0, 0))
         what = "section" if not path else "field"
         hint = _did_you_mean(key, allowed)
-        return Problem(
-            Location(display, *position), f"unknown {what} {key!r}", hint
-        )
+        return Problem(Location(display, *position), f"unknown {what} {key!r}", hint)
 
     def _check_section(
         self, display: str, kind: str, section: yamlfile.LocatedList
@@ -344,8 +350,11 @@ class _Checker:
             return numbers.normalise(raw, self.settings.region)
         except numbers.InvalidNumber as exc:
             self._add(
-                display, item, path, str(exc),
-                "write the number with its country code, e.g. \"+91 98765 43210\"",
+                display,
+                item,
+                path,
+                str(exc),
+                'write the number with its country code, e.g. "+91 98765 43210"',
             )
             return None
 
@@ -397,7 +406,7 @@ def _unquoted_number(
     message = f"{name} {written} was read by YAML as {kind} ({raw!r}), not a string"
     if written != str(raw):
         message += f": `{written}` became {raw!r}"
-    return message, f"quote phone numbers: {name}: \"{written}\""
+    return message, f'quote phone numbers: {name}: "{written}"'
 
 
 def _indexes(item: yamlfile.LocatedMap, name: str) -> Iterator[int]:

@@ -64,13 +64,18 @@ class Planner:
         self._dnc(number, by_kind.get(DNC, []), DNC in managed, live, result)
         self._sticky(number, by_kind.get(STICKY, []), STICKY in managed, live, result)
         self._manager(
-            number, by_kind.get(ACCOUNT_MANAGER, []), ACCOUNT_MANAGER in managed,
-            live, result,
+            number,
+            by_kind.get(ACCOUNT_MANAGER, []),
+            ACCOUNT_MANAGER in managed,
+            live,
+            result,
         )
-        self._contact(number, by_kind.get(CONTACT, []), managed.get(CONTACT), live,
-                      result)
-        self._blacklist(number, by_kind.get(BLACKLIST, []), BLACKLIST in managed,
-                        live, result)
+        self._contact(
+            number, by_kind.get(CONTACT, []), managed.get(CONTACT), live, result
+        )
+        self._blacklist(
+            number, by_kind.get(BLACKLIST, []), BLACKLIST in managed, live, result
+        )
         return result
 
     # DNC -----------------------------------------------------------------
@@ -86,8 +91,12 @@ class Planner:
         if not entries:
             if managed and live.dnc is not None:
                 result.notes.append(
-                    Note(number, DNC, "no longer declared: released from management, "
-                         "the DNC stays in place (lift it with `ensure: absent`)")
+                    Note(
+                        number,
+                        DNC,
+                        "no longer declared: released from management, "
+                        "the DNC stays in place (lift it with `ensure: absent`)",
+                    )
                 )
             return
 
@@ -121,35 +130,57 @@ class Planner:
             if entry is not None:
                 if entry.value != current:
                     call = self._set_sticky(number, key, entry.value)
-                    result.changes.append(self._change(
-                        entry, UPDATE, _sticky_json(current), _sticky_json(entry.value),
-                        (call,),
-                    ))
+                    result.changes.append(
+                        self._change(
+                            entry,
+                            UPDATE,
+                            _sticky_json(current),
+                            _sticky_json(entry.value),
+                            (call,),
+                        )
+                    )
             elif authoritative or key in lifted:
                 call = self._remove_sticky(number, key, current)
-                result.changes.append(Change(
-                    number, STICKY, DELETE, key.encode(), _sticky_json(current), None,
-                    (call,), **_origin(lifted.get(key)),
-                ))
+                result.changes.append(
+                    Change(
+                        number,
+                        STICKY,
+                        DELETE,
+                        key.encode(),
+                        _sticky_json(current),
+                        None,
+                        (call,),
+                        **_origin(lifted.get(key)),
+                    )
+                )
 
         for key, entry in sorted(wanted.items()):
             if key not in live.sticky:
                 call = self._set_sticky(number, key, entry.value)
                 result.changes.append(
-                    self._change(entry, CREATE, None, _sticky_json(entry.value), (call,))
+                    self._change(
+                        entry, CREATE, None, _sticky_json(entry.value), (call,)
+                    )
                 )
 
     def _set_sticky(self, number: str, key: StickyKey, value: StickyValue) -> ApiCall:
         return self._call(
-            "setSticky", number, agentId=value.agent, type=key.scope,
-            expiry=value.until, **self._sticky_identity(key),
+            "setSticky",
+            number,
+            agentId=value.agent,
+            type=key.scope,
+            expiry=value.until,
+            **self._sticky_identity(key),
         )
 
     def _remove_sticky(
         self, number: str, key: StickyKey, current: StickyValue
     ) -> ApiCall:
         return self._call(
-            "removeSticky", number, type=key.scope, agentId=current.agent,
+            "removeSticky",
+            number,
+            type=key.scope,
+            agentId=current.agent,
             **self._sticky_identity(key),
         )
 
@@ -183,10 +214,18 @@ class Planner:
 
         if (entry is not None or managed) and live.manager is not None:
             call = self._call("unsetAm", number)
-            result.changes.append(Change(
-                number, ACCOUNT_MANAGER, DELETE, "", live.manager, None, (call,),
-                **_origin(entry),
-            ))
+            result.changes.append(
+                Change(
+                    number,
+                    ACCOUNT_MANAGER,
+                    DELETE,
+                    "",
+                    live.manager,
+                    None,
+                    (call,),
+                    **_origin(entry),
+                )
+            )
 
     # Contact fields ------------------------------------------------------
 
@@ -223,10 +262,18 @@ class Planner:
         else:
             action = DELETE if not after else (UPDATE if before else CREATE)
             call = self._call("update", number, contactinfo=changed)
-        result.changes.append(Change(
-            number, CONTACT, action, "", before or None, after or None, (call,),
-            **_origin(entry),
-        ))
+        result.changes.append(
+            Change(
+                number,
+                CONTACT,
+                action,
+                "",
+                before or None,
+                after or None,
+                (call,),
+                **_origin(entry),
+            )
+        )
 
     # Blacklist -----------------------------------------------------------
 
@@ -248,16 +295,21 @@ class Planner:
         if desired == live.blacklist:
             return
 
-        if not live.blacklist:
-            action = CREATE
-        else:
-            action = UPDATE if desired else DELETE
+        action = CREATE if not live.blacklist else UPDATE if desired else DELETE
         dids = sorted(self.wire(did) for did in desired)
         call = self._call("Blacklist", number, DID=dids)
-        result.changes.append(Change(
-            number, BLACKLIST, action, "", sorted(live.blacklist) or None,
-            sorted(desired) or None, (call,), **_origin(entry),
-        ))
+        result.changes.append(
+            Change(
+                number,
+                BLACKLIST,
+                action,
+                "",
+                sorted(live.blacklist) or None,
+                sorted(desired) or None,
+                (call,),
+                **_origin(entry),
+            )
+        )
 
     # Helpers -------------------------------------------------------------
 
@@ -274,7 +326,13 @@ class Planner:
     ) -> Change:
         key = entry.key.encode() if entry.key is not None else ""
         return Change(
-            entry.number, entry.kind, action, key, before, after, calls,
+            entry.number,
+            entry.kind,
+            action,
+            key,
+            before,
+            after,
+            calls,
             **_origin(entry),
         )
 
@@ -405,11 +463,11 @@ def holds(change: Change, live: Essence) -> bool:
         return bool(live.dnc == after)
     if change.kind == STICKY:
         rule = live.sticky.get(StickyKey.decode(change.key))
-        return (None if rule is None else _sticky_json(rule)) == after
+        return bool((None if rule is None else _sticky_json(rule)) == after)
     if change.kind == ACCOUNT_MANAGER:
         return bool(live.manager == after)
     if change.kind == CONTACT:
         fields = set(change.before or {}) | set(after or {})
         wanted = after or {}
         return all(live.contact.get(f) == wanted.get(f) for f in fields)
-    return (sorted(live.blacklist) or None) == after
+    return bool((sorted(live.blacklist) or None) == after)

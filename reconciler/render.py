@@ -101,7 +101,9 @@ def _change_lines(plan: Plan, tz: dt.tzinfo, colour: bool) -> list[str]:
             symbol = SYMBOLS[change.action]
             if colour:
                 symbol = f"[{COLOURS[change.action]}]{symbol}[/]"
-            line = f"  {symbol} {address(change):<{width}}  {describe_change(change, tz)}"
+            line = (
+                f"  {symbol} {address(change):<{width}}  {describe_change(change, tz)}"
+            )
             lines.append(line)
         lines.append("")
     return lines[:-1]

@@ -58,8 +58,9 @@ class State:
     def record(self, number: str, kind: str, key: str, value: Any) -> None:
         """Remember ``value`` as applied; None with a key drops that entry."""
         self._set(number, kind, key, value)
-        self._append({"op": "set", "number": number, "kind": kind, "key": key,
-                      "value": value})
+        self._append(
+            {"op": "set", "number": number, "kind": kind, "key": key, "value": value}
+        )
 
     def release(self, number: str, kind: str) -> None:
         """Stop managing ``kind`` of ``number``."""
@@ -127,8 +128,9 @@ class State:
                     log.warning("ignoring a torn line in %s", self.journal_path)
                     break
                 if record["op"] == "set":
-                    self._set(record["number"], record["kind"], record["key"],
-                              record["value"])
+                    self._set(
+                        record["number"], record["kind"], record["key"], record["value"]
+                    )
                 else:
                     self._release(record["number"], record["kind"])
 

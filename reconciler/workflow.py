@@ -42,9 +42,7 @@ async def refresh_plan(
     scope = planner.scope(declarations, state) if numbers is None else numbers
     log.info("reading %d numbers", len(scope))
     live = await planner.read_live(client, scope, now, settings.parallelism)
-    return planner.build(
-        declarations, state, live, now, settings.wire_number_format
-    )
+    return planner.build(declarations, state, live, now, settings.wire_number_format)
 
 
 def offline_plan(

@@ -118,7 +118,8 @@ def _decode(raw: bytes, display: str) -> str:
 def _compose(text: str, display: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
-        return loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
+        return node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -127,7 +128,9 @@ def _compose(text: str, display: str) -> yaml.Node | None:
             Problem(Location(display, line, column), f"invalid YAML: {message}")
         ) from None
     except yaml.YAMLError as exc:
-        raise YamlFileError(Problem(Location(display), f"invalid YAML: {exc}")) from None
+        raise YamlFileError(
+            Problem(Location(display), f"invalid YAML: {exc}")
+        ) from None
     finally:
         loader.dispose()
 

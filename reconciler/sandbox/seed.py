@@ -123,3 +123,13 @@ def _rule(item: Mapping[str, Any]) -> StickyRule:
         cli=None if cli is None else reference_number(cli),
         groupid=None if groupid is None else str(groupid),
     )
+
+
+def synthetic_entries(count: int, start: int = 0) -> Iterator[Entry]:
+    """``count`` plain entries for load tests: 91 9xxxxxxxxx, DNC on every
+    other one. Feed them to :meth:`Store.bulk_load`."""
+    for index in range(start, start + count):
+        yield Entry(
+            contact=f"919{index:09d}",
+            dnc=contract.DNC_PERMANENT if index % 2 else contract.DNC_NONE,
+        )
