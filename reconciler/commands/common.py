@@ -1,0 +1,123 @@
+"""What the commands share: options, settings, and user-facing output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeAlias
+
+from reconciler import render, settings
+from reconciler.errors import Problem
+from reconciler.plan import Plan
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_UNSAFE = 3
+EXIT_STALE = 4
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="declaration files or folders (default: the current folder)",
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--parallelism", type=int, help="concurrent requests")
+    parser.add_argument("--rate", type=float, help="requests per second at most")
+    parser.add_argument("--timeout", type=float, help="seconds per request")
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for the state lock (default 30)",
+    )
+
+
+def paths(args: argparse.Namespace) -> list[Path]:
+    return list(args.paths) or [Path(".")]
+
+
+def settings_for(args: argparse.Namespace, where: list[Path]) -> settings.Settings:
+    """Settings for the declarations at ``where``, with the flags on top."""
+    loaded = settings.load(settings.declarations_root(where))
+    return settings.override(
+        loaded,
+        parallelism=getattr(args, "parallelism", None),
+        rate=getattr(args, "rate", None),
+        timeout=getattr(args, "timeout", None),
+    )
+
+
+def usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def print_plan(plan: Plan, config: settings.Settings, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(render.json_text(plan))
+    else:
+        sys.stdout.write(render.text(plan, config.tz))
+    sys.stdout.flush()
+
+
+def print_refusal(reasons: list[str]) -> None:
+    print("\nRefused by a safety rule:", file=sys.stderr)
+    for reason in reasons:
+        print(f"  - {reason}", file=sys.stderr)
+
+
+def print_problems(problems: Sequence[Problem], fmt: str = "text") -> None:
+    """Problems as text on stderr (plus GitHub annotations) or JSON on stdout."""
+    if fmt == "json":
+        data = [
+            {
+                "file": p.location.path,
+                "line": p.location.line,
+                "column": p.location.column,
+                "severity": p.severity,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in problems
+        ]
+        print(json.dumps({"problems": data}, indent=2))
+        return
+
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for problem in problems:
+            print(_annotation(problem))
+
+
+def _annotation(problem: Problem) -> str:
+    loc = problem.location
+    level = "error" if problem.is_error else "warning"
+    message = problem.message + (f" ({problem.hint})" if problem.hint else "")
+    # Workflow commands end at a newline; escape as GitHub documents.
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} file={loc.path},line={loc.line},col={loc.column}::{message}"
+
+
+def confirm(question: str = "Apply these changes?") -> bool:
+    if not sys.stdin.isatty():
+        print(
+            "Not a terminal: pass --auto-approve to apply without a prompt.",
+            file=sys.stderr,
+        )
+        return False
+    answer = input(f"\n{question} Only 'yes' is accepted: ")
+    return answer.strip() == "yes"

@@ -1,0 +1,38 @@
+"""`reconciler ledger verify`: check the audit ledger's hash chain."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reconciler import ledger, settings
+from reconciler.commands import common
+
+
+def register(commands: common.Subparsers) -> None:
+    parser = commands.add_parser("ledger", help="the audit ledger")
+    verbs = parser.add_subparsers(title="ledger commands", metavar="COMMAND")
+    verify = verbs.add_parser("verify", help="check the hash chain")
+    verify.add_argument("--ledger", type=Path, help="the ledger file")
+    verify.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="the declarations folder whose ledger to check",
+    )
+    verify.set_defaults(handler=run_verify)
+    parser.set_defaults(handler=lambda _: common.usage(parser))
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    config = settings.load(args.path)
+    path = args.ledger or config.resolve(config.ledger_path)
+    problems = ledger.verify(path)
+    for problem in problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if problems:
+        return common.EXIT_ERROR
+    print(f"{path}: the hash chain is intact.")
+    return common.EXIT_OK
