@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler import contract
 from reconciler.sandbox import validate
-from reconciler.sandbox.reference import Reference, reference_number
+from reconciler.sandbox.reference import Reference, find_number, number_forms
 from reconciler.sandbox.store import Entry, StickyRule, Store
 from reconciler.sandbox.validate import ApiError
 
@@ -127,8 +127,8 @@ def _dids(reference: Reference, values: list[Any]) -> list[str]:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ApiError(Code.INVALID_PARAMETER, "Invalid parameter: DID")
-        did = reference_number(value)
-        if did not in reference.dids:
+        did = find_number(value, reference.dids)
+        if did is None:
             raise ApiError(Code.CLI_UNKNOWN)
         dids.add(did)
     return sorted(dids)
@@ -158,8 +158,8 @@ def _rule_scope(
     cli = groupid = None
     if kind in ("cli", "cli_group"):
         raw = validate.identifier(validate.require(body, "cli"), "cli")
-        cli = reference_number(raw)
-        if cli not in reference.clis:
+        cli = find_number(raw, reference.clis)
+        if cli is None:
             raise ApiError(Code.CLI_UNKNOWN)
     if kind == "cli_group":
         groupid = validate.identifier(validate.require(body, "groupid"), "groupid")
@@ -184,7 +184,7 @@ def _matches(rule: StickyRule, body: Body) -> bool:
         ("type", lambda v: rule.type == v),
         ("agentId", lambda v: rule.agent_id == str(v)),
         ("groupid", lambda v: rule.groupid == str(v)),
-        ("cli", lambda v: rule.cli == reference_number(str(v))),
+        ("cli", lambda v: rule.cli in number_forms(str(v))),
         ("expiry", lambda v: rule.expiry == validate.integer(v)),
     ]
     return all(
@@ -225,7 +225,7 @@ def group_list(store: Store, body: Body) -> Outcome:
         if (wanted is None or group.id == wanted)
         and (not name or group.name.lower() == name)
     ]
-    return Outcome(groups, key="response")
+    return Outcome(groups, key=contract.REFERENCE_PAYLOAD_KEY)
 
 
 def group_agent_relation(store: Store, body: Body) -> Outcome:
@@ -246,7 +246,7 @@ def group_agent_relation(store: Store, body: Body) -> Outcome:
             {"groupId": group.id, "agentId": agent_id} for agent_id in group.agents
         ],
     }
-    return Outcome(response, key="response")
+    return Outcome(response, key=contract.REFERENCE_PAYLOAD_KEY)
 
 
 def _group_id(body: Body) -> str | None:
@@ -270,7 +270,7 @@ def agent_list(store: Store, body: Body) -> Outcome:
         if (wanted is None or reference.is_member(agent.id, wanted))
         and name in agent.name.lower()
     ]
-    return Outcome(agents, key="response")
+    return Outcome(agents, key=contract.REFERENCE_PAYLOAD_KEY)
 
 
 ACTIONS: dict[str, Action] = {

@@ -12,6 +12,9 @@ import asyncio
 import http
 import json
 import logging
+import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +50,8 @@ _HEADERS = {
 _JSON_TYPE = "application/json; charset=utf-8"
 # How long a dropped connection waits to see the transport go away.
 _DROP_WAIT_SECONDS = 1.0
+# How often a hung request checks whether the server is stopping.
+_POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -57,6 +62,8 @@ class Sandbox:
     credentials: Credentials
     faults: FaultInjector
     monitor: Monitor
+    # Set when the server shuts down, so that hung requests end at once.
+    stopping: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,12 +127,14 @@ class ActionEndpoint:
         self.run = actions.ACTIONS[action]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        arrived = time.time()
         raw = await _read_body(receive)
         decision = self.sandbox.faults.decide(self.write)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.kind is not None:
-            await self._fault(decision, raw, scope, receive, send)
+            self._record_fault(decision, raw, arrived)
+            await self._fault(decision, scope, receive, send)
             return
 
         handled = await anyio.to_thread.run_sync(self._handle, raw)
@@ -137,12 +146,12 @@ class ActionEndpoint:
             code=handled.code,
             changed=handled.changed,
             fault=fault,
+            arrived=arrived,
         )
         if decision.after == "drop":
             await _drop(scope, receive)
             return
-        hang = self.sandbox.faults.settings.hang_seconds
-        if decision.after == "hang" and await _wait_disconnect(receive, hang):
+        if decision.after == "hang" and await self._hang(scope, receive):
             return
         await handled.response(scope, receive, send)
 
@@ -156,6 +165,12 @@ class ActionEndpoint:
         except ApiError as error:
             logger.debug("%s %s: error %d", self.action, contact, error.code)
             return Handled(error_response(error), "error", error.code, contact, False)
+        except sqlite3.Error:
+            logger.exception("%s %s: database failure", self.action, contact)
+            failure = ApiError(Code.DB_CONNECT)
+            return Handled(
+                error_response(failure), "error", failure.code, contact, False
+            )
         except Exception:
             # A bug in the sandbox must still answer like the API would, with
             # its generic server error, rather than drop the connection.
@@ -176,28 +191,30 @@ class ActionEndpoint:
         code = contract.SUCCESS_CODE
         return Handled(response, "ok", code, outcome.contact, outcome.changed)
 
+    def _record_fault(self, decision: Decision, raw: bytes, arrived: float) -> None:
+        contact = _peek_contact(raw)
+        logger.debug("%s %s: injected %s", self.action, contact, decision.kind)
+        self.sandbox.monitor.record(
+            self.action,
+            contact,
+            result=None,
+            code=decision.status,
+            fault=decision.kind,
+            arrived=arrived,
+        )
+
     async def _fault(
-        self,
-        decision: Decision,
-        raw: bytes,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
+        self, decision: Decision, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """Answer with the injected fault instead of running the action."""
-        kind = decision.kind or "fault"
-        contact = _peek_contact(raw)
-        self.sandbox.monitor.record(
-            self.action, contact, result=None, code=decision.status, fault=kind
-        )
-        logger.debug("%s: injected %s", self.action, kind)
+        kind = decision.kind
         settings = self.sandbox.faults.settings
 
         if kind == "drop":
             await _drop(scope, receive)
             return
         status = decision.status or 504
-        if kind == "hang" and await _wait_disconnect(receive, settings.hang_seconds):
+        if kind == "hang" and await self._hang(scope, receive):
             return
 
         headers = {}
@@ -206,6 +223,15 @@ class ActionEndpoint:
         phrase = http.HTTPStatus(status).phrase
         response = PlainTextResponse(phrase, status_code=status, headers=headers)
         await response(scope, receive, send)
+
+    async def _hang(self, scope: Scope, receive: Receive) -> bool:
+        """Sit on the request for ``hang_seconds``; True if it must not be
+        answered any more (the client left, or the server is stopping)."""
+        seconds = self.sandbox.faults.settings.hang_seconds
+        gone = await _wait_disconnect(receive, seconds, lambda: self.sandbox.stopping)
+        if gone and self.sandbox.stopping:
+            await _drop(scope, receive)
+        return gone
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -249,15 +275,28 @@ def _contact_of(body: dict[str, Any]) -> str | None:
         return None
 
 
-async def _wait_disconnect(receive: Receive, seconds: float) -> bool:
-    """Wait until the client goes away or ``seconds`` pass; True if it went."""
+async def _wait_disconnect(
+    receive: Receive, seconds: float, stopping: Callable[[], bool] = lambda: False
+) -> bool:
+    """Wait until the client goes away, ``stopping()`` turns true or
+    ``seconds`` pass; False only in the last case."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    waiter = asyncio.ensure_future(_disconnected(receive))
     try:
-        async with asyncio.timeout(seconds):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
-        return False
-    return True
+        while not waiter.done() and not stopping():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            await asyncio.wait({waiter}, timeout=min(remaining, _POLL_SECONDS))
+        return True
+    finally:
+        waiter.cancel()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _drop(scope: Scope, receive: Receive) -> None:

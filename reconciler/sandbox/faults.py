@@ -84,9 +84,9 @@ class FaultSettings:
 class Decision:
     """The faults chosen for one request.
 
-    ``kind`` is None (no fault before the request), "error", "throttle",
-    "rate_limit", "hang" or "drop"; ``status`` is the HTTP status for the
-    first three. ``after`` is "drop" or "hang" when a write is to be applied
+    ``kind`` is None (no fault before the request), "server_error",
+    "throttle", "rate_limit", "hang" or "drop"; ``status`` is the HTTP status
+    for the first three. ``after`` is "drop" or "hang" when a write is to be applied
     and its answer lost.
     """
 
@@ -151,7 +151,7 @@ def _pick(draw: float, settings: FaultSettings) -> str | None:
     """The fault whose share of [0, 1) contains ``draw``, if any."""
     edge = 0.0
     for kind, rate in (
-        ("error", settings.error_rate),
+        ("server_error", settings.error_rate),
         ("throttle", settings.throttle_rate),
         ("hang", settings.hang_rate),
         ("drop", settings.drop_rate),
@@ -163,7 +163,7 @@ def _pick(draw: float, settings: FaultSettings) -> str | None:
 
 
 def _status(kind: str, draw: float) -> int | None:
-    if kind == "error":
+    if kind == "server_error":
         return ERROR_STATUSES[int(draw * len(ERROR_STATUSES))]
     if kind == "throttle":
         return 429

@@ -58,19 +58,28 @@ class Monitor:
         code: int | None,
         changed: bool = False,
         fault: str | None = None,
+        arrived: float | None = None,
     ) -> int:
         """Count and log one request; returns its ``seq``.
 
         ``result`` is "ok" or "error" when the Directory logic ran (``code``
         is then 200 or the API code), None when a fault stopped the request
         first (``code`` is then the HTTP status, if any). ``fault`` names the
-        injected fault and becomes the logged outcome.
+        injected fault and becomes the logged outcome. ``arrived`` is when
+        the request came in (Unix seconds; now if not given): the log's
+        ``time``, so that request rates can be read off it.
         """
         outcome = fault or result or "unknown"
         with self._lock:
             self._seq += 1
             record = LogRecord(
-                self._seq, time.time(), action, contact, outcome, code, changed
+                self._seq,
+                time.time() if arrived is None else arrived,
+                action,
+                contact,
+                outcome,
+                code,
+                changed,
             )
             self._log.append(record)
             counters = self._counters.setdefault(action, Counters())

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 TRANSPORT_KEY = "reconciler.sandbox.transport"
 _MAX_HEAD = 64 * 1024
 _MAX_WAIT_BODY = 1024 * 1024
+# How long to wait for the rest of a body sent with an empty Content-Length.
+_BODY_WAIT_SECONDS = 0.5
 
 
 class SandboxProtocol(H11Protocol):
@@ -34,6 +36,7 @@ class SandboxProtocol(H11Protocol):
     transport to the application."""
 
     _pending: bytes = b""
+    _timer: asyncio.TimerHandle | None = None
 
     def connection_made(  # type: ignore[override]
         self, transport: asyncio.Transport
@@ -45,7 +48,12 @@ class SandboxProtocol(H11Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        super().connection_lost(exc)
+
     def data_received(self, data: bytes) -> None:
+        self._cancel_timer()
         if self._pending or self._at_request_start():
             fixed = self._fix_head(self._pending + data)
             if fixed is None:
@@ -62,8 +70,11 @@ class SandboxProtocol(H11Protocol):
     def _at_request_start(self) -> bool:
         return self.conn.their_state is h11.IDLE and not self.conn.trailing_data[0]
 
-    def _fix_head(self, buffer: bytes) -> bytes | None:
-        """The buffer with an empty Content-Length fixed, or None to wait."""
+    def _fix_head(self, buffer: bytes, final: bool = False) -> bytes | None:
+        """The buffer with an empty Content-Length fixed, or None to wait.
+
+        ``final`` says no more data is coming soon: decide with what is there.
+        """
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
             self._pending = buffer if len(buffer) < _MAX_HEAD else b""
@@ -75,8 +86,12 @@ class SandboxProtocol(H11Protocol):
         if not empty:
             self._pending = b""
             return buffer
-        if not _body_complete(body) and len(body) < _MAX_WAIT_BODY:
+        # Clients often send the head and the body in separate writes: wait a
+        # little for a body that has not (fully) arrived yet.
+        waiting = not body or not _body_complete(body)
+        if waiting and not final and len(body) < _MAX_WAIT_BODY:
             self._pending = buffer
+            self._timer = self.loop.call_later(_BODY_WAIT_SECONDS, self._flush)
             return None
 
         self._pending = b""
@@ -85,6 +100,20 @@ class SandboxProtocol(H11Protocol):
         if not any(_is_length(line) for line in kept):
             kept.append(b"Content-Length: %d" % len(body))
         return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+    def _flush(self) -> None:
+        """No more body arrived in time: pass on what there is."""
+        self._timer = None
+        if not self._pending or self.transport.is_closing():
+            return
+        data = self._fix_head(self._pending, final=True)
+        if data is not None:
+            super().data_received(data)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def _is_length(line: bytes) -> bool:

@@ -49,17 +49,42 @@ class Reference:
         return group is not None and agent_id in group.agents
 
 
-def reference_number(value: str | int) -> str:
-    """Stored form of a CLI or DID; digits only when it is not a valid number.
+def number_forms(value: str | int) -> list[str]:
+    """The stored forms a CLI or DID may denote, most likely first.
 
-    Short codes and service numbers may fail phonenumbers' validation but are
-    still the account's lines, so they are kept as plain digits.
+    Reference numbers are written the way people write their own lines
+    ("08045678901", "18001234567"), so the national reading (region IN) comes
+    first; digits with a country code and plain digits follow. Short codes
+    that fail phonenumbers' validation still match as plain digits.
     """
     text = str(value).strip()
-    try:
-        return stored_form(text)
-    except numbers.InvalidNumber:
-        return "".join(ch for ch in text if ch.isdigit())
+    forms: list[str] = []
+    for parse in (_national_form, stored_form):
+        try:
+            form = parse(text)
+        except numbers.InvalidNumber:
+            continue
+        if form not in forms:
+            forms.append(form)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and digits not in forms:
+        forms.append(digits)
+    return forms
+
+
+def reference_number(value: str | int) -> str:
+    """The stored form of a CLI or DID as written in reference data."""
+    forms = number_forms(value)
+    return forms[0] if forms else ""
+
+
+def find_number(value: str | int, known: frozenset[str]) -> str | None:
+    """The stored form under which ``value`` is in ``known``, if any."""
+    return next((form for form in number_forms(value) if form in known), None)
+
+
+def _national_form(text: str) -> str:
+    return numbers.normalise(text).lstrip("+")
 
 
 def stored_form(value: str | int) -> str:

@@ -32,7 +32,12 @@ import yaml
 
 from reconciler import contract
 from reconciler.sandbox import validate
-from reconciler.sandbox.reference import build_reference, reference_number
+from reconciler.sandbox.reference import (
+    Reference,
+    build_reference,
+    find_number,
+    reference_number,
+)
 from reconciler.sandbox.store import Entry, StickyRule, Store
 from reconciler.sandbox.validate import ApiError
 
@@ -76,18 +81,18 @@ def apply_seed(store: Store, data: Mapping[str, Any]) -> int:
     entries = data.get("entries") or []
     if not isinstance(entries, list):
         raise SeedError("entries must be a list")
-    return store.bulk_load(_entries(entries))
+    return store.bulk_load(_entries(entries, store.reference))
 
 
-def _entries(items: list[Any]) -> Iterator[Entry]:
+def _entries(items: list[Any], reference: Reference) -> Iterator[Entry]:
     for index, item in enumerate(items):
         try:
-            yield seed_entry(item)
+            yield seed_entry(item, reference)
         except (ApiError, KeyError, TypeError, ValueError) as exc:
             raise SeedError(f"entries[{index}]: {exc}") from None
 
 
-def seed_entry(item: Any) -> Entry:
+def seed_entry(item: Any, reference: Reference) -> Entry:
     """One seed entry as an :class:`Entry`; numbers in stored form.
 
     Seed data is trusted to match the reference data: it describes a
@@ -103,14 +108,19 @@ def seed_entry(item: Any) -> Entry:
         other=validate.other(item.get("other")),
         dnc=int(item.get("dnc") or contract.DNC_NONE),
         blacklist=sorted(
-            {reference_number(did) for did in item.get("blacklist") or ()}
+            {_line(did, reference.dids) for did in item.get("blacklist") or ()}
         ),
         acman=None if acman in (None, "") else str(acman),
-        sticky=[_rule(rule) for rule in item.get("sticky") or ()],
+        sticky=[_rule(rule, reference) for rule in item.get("sticky") or ()],
     )
 
 
-def _rule(item: Mapping[str, Any]) -> StickyRule:
+def _line(value: str | int, known: frozenset[str]) -> str:
+    """A CLI or DID in the stored form the reference data uses for it."""
+    return find_number(value, known) or reference_number(value)
+
+
+def _rule(item: Mapping[str, Any], reference: Reference) -> StickyRule:
     kind = str(item["type"])
     if kind not in contract.STICKY_TYPES:
         raise ValueError(f"unknown sticky type {kind!r}")
@@ -120,7 +130,7 @@ def _rule(item: Mapping[str, Any]) -> StickyRule:
         type=kind,
         agent_id=str(item["agentId"]),
         expiry=int(item.get("expiry", contract.STICKY_NEVER)),
-        cli=None if cli is None else reference_number(cli),
+        cli=None if cli is None else _line(cli, reference.clis),
         groupid=None if groupid is None else str(groupid),
     )
 

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from reconciler.sandbox.app import Sandbox, create_app
 from reconciler.sandbox.auth import Credentials
-from reconciler.sandbox.faults import FaultSettings
+from reconciler.sandbox.faults import AMBIGUOUS_KINDS, FaultSettings
 from reconciler.sandbox.monitor import DEFAULT_LOG_SIZE
 from reconciler.sandbox.protocol import SandboxProtocol
 from reconciler.sandbox.seed import SeedError, load_seed
@@ -36,8 +36,14 @@ _GRACEFUL_SECONDS = 1
 class EmbeddedSandbox:
     """A sandbox served from a background thread on a free loopback port.
 
-    >>> with EmbeddedSandbox("/tmp/sb/directory.db") as sandbox:
-    ...     client = httpx.Client(base_url=sandbox.base_url)
+    Use it as a context manager; ``base_url`` is set while it runs::
+
+        with EmbeddedSandbox(".reconciler/sandbox.db", seed=None) as sandbox:
+            httpx.post(sandbox.base_url + "/api/v2/Directory/getDnc", json=...)
+
+    Unless ``credentials`` are given it accepts those of the DEEPCALL_*
+    variables, the built-in sandbox ones where unset: the same ones a client
+    started from the same environment sends.
     """
 
     def __init__(
@@ -53,12 +59,12 @@ class EmbeddedSandbox:
     ) -> None:
         self.db_path = Path(db_path)
         self.seed = seed
-        self.credentials = credentials or Credentials()
+        self.credentials = credentials or Credentials.from_env()
         self.host = host
         self._faults = faults
         self._log_size = log_size
         self._durable = durable
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.store: Store | None = None
         self.app: Starlette | None = None
@@ -95,7 +101,7 @@ class EmbeddedSandbox:
 
         sock = bind(self.host, 0)
         port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.app, quiet_logging=True))
+        self._server = _Server(self.app, quiet_logging=True)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -127,6 +133,18 @@ class EmbeddedSandbox:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the app first when it shuts down."""
+
+    def __init__(self, app: Starlette, *, quiet_logging: bool = False) -> None:
+        super().__init__(_config(app, quiet_logging=quiet_logging))
+        self.sandbox: Sandbox = app.state.sandbox
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.sandbox.stopping = True
+        await super().shutdown(sockets)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -165,6 +183,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults = parser.add_argument_group("fault injection")
     for flag, kind, text in _FAULT_FLAGS:
         faults.add_argument(flag, type=kind, help=text)
+    faults.add_argument(
+        "--ambiguous-kind",
+        choices=AMBIGUOUS_KINDS,
+        help="what loses the answer of an ambiguous write (default drop)",
+    )
 
 
 _FAULT_FLAGS: list[tuple[str, type, str]] = [
@@ -185,7 +208,7 @@ _FAULT_FLAGS: list[tuple[str, type, str]] = [
 def fault_settings(args: argparse.Namespace) -> FaultSettings:
     """Fault settings from parsed flags; unset flags keep their defaults."""
     values: dict[str, object] = {}
-    for flag, _, _ in _FAULT_FLAGS:
+    for flag in [flag for flag, _, _ in _FAULT_FLAGS] + ["--ambiguous-kind"]:
         name = flag[2:].replace("-", "_")
         value = getattr(args, name, None)
         if value is not None:
@@ -212,9 +235,13 @@ def run(args: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     _announce(f"http://{args.host}:{port}", db, args.seed, credentials, faults)
     try:
-        uvicorn.Server(_config(app)).run(sockets=[sock])
+        _Server(app).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises it.
+        pass
     finally:
         store.close()
+    print("reconciler sandbox: stopped", file=sys.stderr)
     return 0
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from reconciler import contract
 from reconciler.sandbox import EmbeddedSandbox
+from reconciler.sandbox.auth import Credentials
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AUTH = {"userId": contract.SANDBOX_USER_ID, "token": contract.SANDBOX_TOKEN}
@@ -51,19 +52,34 @@ class Api:
         assert response.status_code == 200, response.text
 
 
+@pytest.fixture(autouse=True)
+def no_credentials_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandboxes started in a test accept the built-in credentials."""
+    for name in (contract.ENV_USER_ID, contract.ENV_TOKEN, contract.ENV_SSID):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedSandbox]:
     db = tmp_path_factory.mktemp("sandbox") / "nested" / "directory.db"
-    with EmbeddedSandbox(db) as sandbox:
+    # Explicit credentials: the suite must not depend on DEEPCALL_* variables.
+    with EmbeddedSandbox(db, credentials=Credentials()) as sandbox:
         yield sandbox
 
 
-@pytest.fixture
-def client(running: EmbeddedSandbox) -> Iterator[httpx.Client]:
+@pytest.fixture(scope="session")
+def session_client(running: EmbeddedSandbox) -> Iterator[httpx.Client]:
+    # One client for the session: building one per test costs more than the
+    # tests themselves (TLS context set-up).
     with httpx.Client(base_url=running.base_url, timeout=5.0) as http:
         yield http
+
+
+@pytest.fixture
+def client(session_client: httpx.Client) -> Iterator[httpx.Client]:
+    yield session_client
     # Faults are server-wide: never let one test's faults leak into the next.
-    httpx.put(f"{running.base_url}/_sandbox/faults", json={}).raise_for_status()
+    session_client.put("/_sandbox/faults", json={}).raise_for_status()
 
 
 @pytest.fixture

@@ -52,13 +52,8 @@ def test_either_method_authenticates(api: Api, number: str, auth: Any) -> None:
 def test_bad_credentials(api: Api, number: str, auth: Any, code: int) -> None:
     answer = api.post("setDnc", auth=auth, contact=number, dnc=-1)
 
-    assert answer == {
-        "status": "error",
-        "message": contract.MESSAGES[code]
-        if code == 1014
-        else answer["message"],
-        "code": code,
-    }
+    assert list(answer) == ["status", "message", "code"]
+    assert (answer["status"], answer["code"]) == ("error", code)
     assert api.error("getDnc", contact=number) == 1012  # nothing was written
 
 

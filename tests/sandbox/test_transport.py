@@ -47,7 +47,9 @@ def test_documented_setdnc_sample_is_answered_byte_for_byte(
 def test_pretty_printed_sample_with_empty_content_length(
     running: EmbeddedSandbox,
 ) -> None:
-    body = '{\n "ssid":"sandbox-ssid",\n "contact": 919876543210,\n "dnc": 1685577600\n\n}'
+    body = (
+        '{\n "ssid":"sandbox-ssid",\n "contact": 919876543210,\n "dnc": 1685577600\n\n}'
+    )
     conn = http.client.HTTPConnection(*_address(running), timeout=5)
     conn.request("POST", SET_DNC, body, {"Content-Length": ""})
 
