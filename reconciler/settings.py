@@ -10,14 +10,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+import phonenumbers
 
-from reconciler import contract
+from reconciler import contract, yamlfile
 from reconciler.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
 PROJECT_FILE_NAMES = ("reconciler.yaml", "reconciler.yml")
+
+# Settings the environment may give, above reconciler.yaml and below flags.
+ENVIRONMENT = {
+    "RECONCILER_REGION": "region",
+    "RECONCILER_TIMEZONE": "timezone",
+}
 KINDS = ("dnc", "sticky_agents", "account_managers", "contacts", "blacklist")
 
 
@@ -71,6 +77,11 @@ class Settings:
     rate: float | None = None
     timeout: float = 10.0
     sandbox_seed: Path | None = None
+    # Reference data the API cannot list (see reconciler.reference); None
+    # leaves caller lines and account managers unchecked.
+    caller_lines: tuple[str, ...] | None = None
+    manager_ids: tuple[str, ...] | None = None
+    managers_are_agents: bool = False
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -127,13 +138,16 @@ def _apply_project_file(settings: Settings, root: Path) -> Settings:
     if path is None:
         return settings
 
+    # The same safe, located reader as the declarations: duplicate keys,
+    # alias bombs and bad bytes are refused with their place.
     try:
-        with path.open("rb") as fh:
-            data = yaml.safe_load(fh) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"{path}: cannot read the project file: {exc}") from None
+        data = yamlfile.load(path)
+    except yamlfile.YamlFileError as exc:
+        raise SettingsError(f"project file: {exc.problem}") from None
+    if data is None:
+        return settings
     if not isinstance(data, dict):
-        raise SettingsError(f"{path}: the project file must be a mapping")
+        raise SettingsError(f"{path}: the project file must be a mapping of settings")
 
     _validate_project_file(path, data)
     log.debug("settings from %s", path)
@@ -143,13 +157,17 @@ def _apply_project_file(settings: Settings, root: Path) -> Settings:
 def _validate_project_file(path: Path, data: dict[str, Any]) -> None:
     from reconciler import schemas
 
-    errors = schemas.project_validator().iter_errors(data)
-    messages = [
-        f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
-        for e in errors
-    ]
+    messages = []
+    for error in schemas.project_validator().iter_errors(data):
+        steps = list(error.absolute_path)
+        line, column = yamlfile.walk_positions(data, steps) or (0, 0)
+        where = ".".join(str(step) for step in steps)
+        prefix = f"{where}: " if where else ""
+        messages.append(
+            (line, column, f"{path}:{line}:{column}: {prefix}{error.message}")
+        )
     if messages:
-        raise SettingsError(f"{path}: " + "; ".join(sorted(messages)))
+        raise SettingsError("; ".join(text for *_, text in sorted(messages)))
 
 
 def _merge_project_data(settings: Settings, data: dict[str, Any]) -> Settings:
@@ -174,6 +192,8 @@ def _merge_project_data(settings: Settings, data: dict[str, Any]) -> Settings:
         changes["ledger_path"] = Path(data["ledger"]["path"])
     if "sandbox" in data and "seed" in data["sandbox"]:
         changes["sandbox_seed"] = Path(data["sandbox"]["seed"])
+    if "reference" in data:
+        changes.update(_reference_settings(data["reference"]))
     if "thresholds" in data:
         changes["thresholds"] = {
             kind: Threshold(**values) for kind, values in data["thresholds"].items()
@@ -181,11 +201,27 @@ def _merge_project_data(settings: Settings, data: dict[str, Any]) -> Settings:
     return replace(settings, **changes)
 
 
+def _reference_settings(data: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "caller_lines" in data:
+        changes["caller_lines"] = tuple(str(line) for line in data["caller_lines"])
+    managers = data.get("managers")
+    if managers == "agents":
+        changes["managers_are_agents"] = True
+    elif managers is not None:
+        changes["manager_ids"] = tuple(str(m) for m in managers)
+    return changes
+
+
 def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
     changes: dict[str, Any] = {}
     base_url = environ.get(contract.ENV_BASE_URL, "").strip()
     if base_url:
         changes["base_url"] = base_url
+    for variable, attr in ENVIRONMENT.items():
+        value = environ.get(variable, "").strip()
+        if value:
+            changes[attr] = value
 
     creds = Credentials(
         user_id=environ.get(contract.ENV_USER_ID) or None,
@@ -197,6 +233,10 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
 
 
 def _check(settings: Settings) -> None:
+    if settings.region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(
+            f"unknown region {settings.region!r}; use an ISO 3166 code such as 'IN'"
+        )
     try:
         zoneinfo.ZoneInfo(settings.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -29,6 +29,7 @@ ALIAS_EXPANSION_LIMIT = 100_000
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
@@ -41,6 +42,14 @@ Position = tuple[int, int]
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """A safe loader whose resolver leaves timestamps as plain strings."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: Any) -> str:
+        # Most values are quoted strings: answer them without the regular
+        # expressions, which only plain scalars need (same answer as PyYAML).
+        if kind is yaml.ScalarNode and not implicit[0]:
+            return _STR_TAG
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -67,12 +76,14 @@ class LocatedMap(dict[str, Any]):
 class LocatedList(list[Any]):
     """A list that knows where it and each of its items stand."""
 
-    __slots__ = ("item_positions", "position")
+    __slots__ = ("item_positions", "position", "sources")
 
     def __init__(self, position: Position) -> None:
         super().__init__()
         self.position = position
         self.item_positions: list[Position] = []
+        # As in LocatedMap: the text of items YAML did not read as strings.
+        self.sources: dict[int, str] = {}
 
 
 class YamlFileError(Exception):
@@ -116,14 +127,25 @@ def _decode(raw: bytes, display: str) -> str:
 
 
 def _compose(text: str, display: str) -> yaml.Node | None:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # the pure-Python reader checks here
+        raise _reader_error(exc, text, display) from None
     try:
         node: yaml.Node | None = loader.get_single_node()
         return node
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, display) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         message = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context:
+            # "found unexpected end of stream" needs the opening it belongs to.
+            message += f" {exc.context}"
+            if exc.context_mark and exc.context_mark is not mark:
+                started = exc.context_mark
+                message += f" that starts at {started.line + 1}:{started.column + 1}"
         raise YamlFileError(
             Problem(Location(display, line, column), f"invalid YAML: {message}")
         ) from None
@@ -133,6 +155,23 @@ def _compose(text: str, display: str) -> yaml.Node | None:
         ) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(
+    exc: yaml.reader.ReaderError, text: str, display: str
+) -> YamlFileError:
+    # A character YAML refuses (a control character): no mark, only an offset.
+    offset = min(exc.position, len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return YamlFileError(
+        Problem(
+            Location(display, line, column),
+            f"invalid YAML: character #x{code:04x} is not allowed ({exc.reason})",
+            "remove the character or write it as an escape in a quoted string",
+        )
+    )
 
 
 class _Builder:
@@ -170,11 +209,13 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode) -> LocatedMap:
         result = LocatedMap(_position(node))
         for key_node, value_node in node.value:
-            key = self.build(key_node)
-            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
                 raise self._error(
-                    key_node, "merge keys (<<) are not supported", "write keys out"
+                    key_node,
+                    "merge keys (<<) are not supported",
+                    "write the keys out in each entry",
                 )
+            key = self.build(key_node)
             if not isinstance(key, str):
                 raise self._error(
                     key_node,
@@ -197,8 +238,10 @@ class _Builder:
 
     def _sequence(self, node: yaml.SequenceNode) -> LocatedList:
         result = LocatedList(_position(node))
-        for item in node.value:
+        for index, item in enumerate(node.value):
             result.item_positions.append(_position(item))
+            if isinstance(item, yaml.ScalarNode) and item.tag != _STR_TAG:
+                result.sources[index] = item.value
             result.append(self.build(item))
         return result
 

@@ -1,4 +1,11 @@
-"""`reconciler validate`: check declarations offline, every problem at once."""
+"""`reconciler validate`: check declarations offline, every problem at once.
+
+Nothing is sent anywhere: this is the check a pull request runs first (and
+the pre-commit hook of `.pre-commit-hooks.yaml`). Problems go to stderr as
+`file:line:column: severity: message (hint)`, sorted, or as JSON on stdout
+with `--format json`; under GitHub Actions they are also printed as
+annotations. The exit code is 1 if any problem is an error.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +13,22 @@ import argparse
 import sys
 import time
 
-from reconciler import declarations, settings
+from reconciler import declarations
 from reconciler.commands import common
 
 
 def register(commands: common.Subparsers) -> None:
     parser = commands.add_parser("validate", help="check declarations offline")
     common.add_paths(parser)
+    common.add_settings_options(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     where = common.paths(args)
-    config = settings.load(settings.declarations_root(where))
+    config = common.settings_for(args, where)
+    # Errors raise DeclarationError, which the CLI prints the same way (exit 1).
     result = declarations.load(where, config, int(time.time()))
     common.print_problems(result.warnings, args.format)
     if args.format == "text":

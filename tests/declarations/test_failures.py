@@ -1,0 +1,145 @@
+"""Each bad input gives one located, actionable problem: message, hint, place."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.declarations.conftest import load, place, problems
+
+CASES = [
+    # fixture, (line, column), words in the message, words in the hint
+    ("unknown-section", (2, 1), "unknown section 'dcn'", "did you mean 'dnc'"),
+    ("unknown-field", (4, 5), "dnc[0]: unknown field 'untill'", "did you mean 'until'"),
+    ("unsupported-version", (1, 10), "unsupported version 2", "version: 1"),
+    ("top-level-list", (1, 1), "must be a mapping of sections", "version: 1"),
+    ("syntax-error", (5, 1), "invalid YAML: found unexpected end of stream", ""),
+    ("non-utf8", (4, 17), "not valid UTF-8 (byte 0xe9)", "UTF-8"),
+    (
+        "billion-laughs",
+        (2, 57),
+        "aliases expand to too many values",
+        "write the values out",
+    ),
+    ("duplicate-key", (5, 5), "duplicate key 'until'; first at line 4", "remove one"),
+    ("unquoted-octal-number", (3, 13), "`0123` became 83", 'number: "0123"'),
+    (
+        "unquoted-float-number",
+        (3, 13),
+        "read by YAML as a float",
+        'number: "98765.43210"',
+    ),
+    (
+        "invalid-number",
+        (3, 13),
+        "number: '12345' is not a valid phone number",
+        "country code",
+    ),
+    ("datetime-without-zone", (4, 12), "has no time zone", "offset"),
+    (
+        "until-not-a-calendar-date",
+        (5, 12),
+        "'2027-02-30' is not a calendar date",
+        "2027-01-31",
+    ),
+    (
+        "contact-name-with-digits",
+        (4, 11),
+        "contacts[0].name: 'Asha Rao 2' is not a valid name",
+        "letters",
+    ),
+    (
+        "contact-invalid-email",
+        (4, 12),
+        "contacts[0].email: 'asha at example.com' is not a valid email",
+        "one @",
+    ),
+    (
+        "contact-dob-not-a-date",
+        (4, 10),
+        "contacts[0].dob: '1990-02-30' is not a valid dob",
+        "calendar day",
+    ),
+    (
+        "blacklist-unquoted-did",
+        (4, 27),
+        "`+918045678902` became 918045678902",
+        'dids: "+918045678902"',
+    ),
+    (
+        "blacklist-invalid-did",
+        (4, 27),
+        "dids[1]: '123' is not a valid phone number",
+        "country code",
+    ),
+    (
+        "sticky-missing-agent",
+        (3, 5),
+        "sticky_agents[0]: 'agent' is a required property",
+        "add `agent:`",
+    ),
+    (
+        "sticky-cli-scope-without-cli",
+        (3, 5),
+        "'cli' is a required property",
+        "add `cli:`",
+    ),
+    (
+        "account-manager-missing-manager",
+        (3, 5),
+        "'manager' is a required property",
+        "add `manager:`",
+    ),
+    ("entry-not-a-mapping", (3, 5), "dnc[0]: an entry must be a mapping", "- number:"),
+    ("unsupported-tag", (3, 13), "unsupported YAML tag", "remove it"),
+    ("merge-key", (5, 5), "merge keys (<<) are not supported", "write the keys out"),
+    ("two-documents", (2, 1), "invalid YAML: but found another document", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "where", "message", "hint"), CASES, ids=[c[0] for c in CASES]
+)
+def test_bad_input_is_one_located_error(
+    fixture: str, where: tuple[int, int], message: str, hint: str
+) -> None:
+    found = problems(f"{fixture}.yaml")
+
+    assert len(found) == 1, [str(p) for p in found]
+    assert place(found[0]) == (f"{fixture}.yaml", *where)
+    assert found[0].is_error
+    assert message in found[0].message
+    assert hint in found[0].hint
+
+
+def test_the_same_number_twice_across_files_names_both_places() -> None:
+    found = problems("duplicate-across-files")
+
+    assert len(found) == 1
+    assert place(found[0]) == ("second.yaml", 3, 5)
+    assert "duplicate account_managers entry for +919876543210" in found[0].message
+    assert "first.yaml:3:5" in found[0].message
+
+
+def test_a_sticky_rule_is_a_duplicate_only_with_the_same_identity() -> None:
+    found = problems("duplicate-sticky-rule.yaml")
+
+    # Lines 3 and 11 are one rule (cli spelt twice); line 7 is another cli.
+    assert [place(p) for p in found] == [("duplicate-sticky-rule.yaml", 11, 5)]
+    assert "(cli cli=+918045678901)" in found[0].message
+    assert "duplicate-sticky-rule.yaml:3:5" in found[0].message
+
+
+def test_every_problem_of_every_file_is_listed_sorted() -> None:
+    names = ["unknown-field.yaml", "invalid-number.yaml", "duplicate-key.yaml"]
+    found = problems(*names)
+
+    assert [place(p)[0] for p in found] == sorted(names)
+
+
+def test_an_expired_entry_is_a_warning_and_counts_as_absent() -> None:
+    loaded = load("expired-entry.yaml")
+
+    assert [e.number for e in loaded.entries] == ["+919876543211"]
+    assert [place(w) for w in loaded.warnings] == [("expired-entry.yaml", 3, 5)]
+    assert loaded.warnings[0].severity == "warning"
+    assert "expired already" in loaded.warnings[0].message

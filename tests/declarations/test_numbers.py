@@ -1,0 +1,46 @@
+"""The quick path for plain spellings answers exactly as phonenumbers does."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from reconciler import numbers
+
+SEPARATORS = st.sampled_from(["", " ", "-", ".", "(", ")", "  "])
+PREFIXES = st.sampled_from(["", "+", "0", "+91", "+91 ", "91", "0091", "+1", "+44"])
+
+
+def slow(text: str, region: str) -> str | None:
+    try:
+        return numbers._parse_e164(text, region)
+    except numbers.InvalidNumber:
+        return None
+
+
+@st.composite
+def spellings(draw: st.DrawFn) -> str:
+    digits = draw(st.text("0123456789", min_size=1, max_size=14))
+    cuts = draw(st.lists(st.integers(0, len(digits)), max_size=3))
+    text = digits
+    for cut in sorted(cuts, reverse=True):
+        text = text[:cut] + draw(SEPARATORS) + text[cut:]
+    return draw(PREFIXES) + text
+
+
+@settings(max_examples=400)
+@given(spellings(), st.sampled_from(["IN", "US", "GB", "DE"]))
+@example("+91 98765 43210", "IN")
+@example("098765 43210", "IN")
+@example("(+91) 98765 43210", "IN")
+def test_quick_path_never_disagrees_with_phonenumbers(text: str, region: str) -> None:
+    quick = numbers._quick_e164(text, region)
+
+    if quick is not None:
+        assert quick == slow(text, region)
+
+
+def test_quick_path_takes_the_common_spellings() -> None:
+    spelt = ["+91 98765 43210", "098765 43210", "9876543210", "+91-98765-43210"]
+
+    assert {numbers._quick_e164(s, "IN") for s in spelt} == {"+919876543210"}

@@ -1,0 +1,96 @@
+"""The JSON Schemas: complete, usable by editors, and agreeing with the loader."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from reconciler import schemas, yamlfile
+from tests.conftest import EXAMPLES, ROOT
+from tests.declarations.conftest import FIXTURES
+
+SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
+DECLARATION_EXAMPLES = sorted((EXAMPLES / "directory").glob("*.yaml")) + sorted(
+    (EXAMPLES / "invalid").glob("*.yaml")
+)
+
+
+def schema_of(path: Path) -> dict[str, Any]:
+    first = path.read_text().splitlines()[0]
+    match = SCHEMA_LINE.match(first)
+    assert match, f"{path} does not start with a yaml-language-server line"
+    schema: dict[str, Any] = json.loads((path.parent / match[1]).read_text())
+    return schema
+
+
+@pytest.mark.parametrize("path", DECLARATION_EXAMPLES, ids=lambda p: p.name)
+def test_every_example_points_editors_at_a_schema(path: Path) -> None:
+    assert schema_of(path)["$id"].endswith(".schema.json")
+
+
+@pytest.mark.parametrize(
+    "path", sorted((EXAMPLES / "directory").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_valid_example_validates_against_its_schema(path: Path) -> None:
+    schema = schema_of(path)
+    # Read as an editor does: plain YAML, no reconciler in between.
+    data = yaml.safe_load(path.read_text())
+    data = json.loads(json.dumps(data, default=str))
+
+    jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+
+
+def undescribed(root: dict[str, Any], node: Any, where: str = "#") -> Iterator[str]:
+    """Places of fields whose schema (or the $def it refers to) has no description."""
+    if isinstance(node, list):
+        for index, sub in enumerate(node):
+            yield from undescribed(root, sub, f"{where}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    for name, sub in node.get("properties", {}).items():
+        target = sub
+        if "$ref" in sub:
+            target = root["$defs"][sub["$ref"].rsplit("/", 1)[1]]
+        if "description" not in sub and "description" not in target:
+            yield f"{where}/properties/{name}"
+    for key, sub in node.items():
+        if key not in ("if", "properties"):  # conditions name no new field
+            yield from undescribed(root, sub, f"{where}/{key}")
+    for name, sub in node.get("properties", {}).items():
+        yield from undescribed(root, sub, f"{where}/properties/{name}")
+
+
+@pytest.mark.parametrize("name", [schemas.DIRECTORY, schemas.PROJECT])
+def test_every_field_has_a_description(name: str) -> None:
+    schema = json.loads((ROOT / "schemas" / name).read_text())
+
+    assert list(undescribed(schema, schema)) == []
+    assert all("description" in d for d in schema.get("$defs", {}).values())
+
+
+def entries_of_fixtures() -> Iterator[tuple[str, Any]]:
+    for path in sorted(FIXTURES.rglob("*.yaml")):
+        try:
+            data = yamlfile.load(path)
+        except yamlfile.YamlFileError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        for section in schemas.ENTRY_DEFS:
+            for item in data.get(section) or []:
+                yield section, json.loads(json.dumps(item, default=str))
+
+
+@pytest.mark.parametrize(("section", "entry"), list(entries_of_fixtures()))
+def test_the_fast_check_agrees_with_jsonschema(section: str, entry: Any) -> None:
+    valid = not list(schemas.entry_validator(section).iter_errors(entry))
+
+    assert schemas.entry_fast_check(section)(entry) == valid

@@ -1,0 +1,74 @@
+"""Settings precedence: defaults < reconciler.yaml < environment < flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import settings
+from reconciler.errors import SettingsError
+
+
+def project(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "reconciler.yaml").write_text(text)
+    return tmp_path
+
+
+def test_defaults_without_a_project_file(tmp_path: Path) -> None:
+    loaded = settings.load(tmp_path, environ={})
+
+    assert (loaded.region, loaded.timezone) == ("IN", "Asia/Kolkata")
+
+
+def test_the_project_file_overrides_defaults(tmp_path: Path) -> None:
+    root = project(tmp_path, "version: 1\nregion: GB\ntimezone: UTC\n")
+
+    loaded = settings.load(root, environ={})
+
+    assert (loaded.region, loaded.timezone) == ("GB", "UTC")
+
+
+def test_the_environment_overrides_the_project_file(tmp_path: Path) -> None:
+    root = project(tmp_path, "region: GB\ntimezone: UTC\n")
+    environ = {"RECONCILER_REGION": "US", "RECONCILER_TIMEZONE": "Europe/Paris"}
+
+    loaded = settings.load(root, environ=environ)
+
+    assert (loaded.region, loaded.timezone) == ("US", "Europe/Paris")
+
+
+def test_flags_override_the_environment(tmp_path: Path) -> None:
+    loaded = settings.load(tmp_path, environ={"RECONCILER_REGION": "US"})
+
+    flagged = settings.override(loaded, region="GB", timezone=None)
+
+    assert (flagged.region, flagged.timezone) == ("GB", "Asia/Kolkata")
+
+
+def test_a_bad_project_file_field_is_located(tmp_path: Path) -> None:
+    root = project(tmp_path, "version: 1\nregion: india\n")
+
+    with pytest.raises(SettingsError, match=r"reconciler.yaml:2:9: region: 'india'"):
+        settings.load(root, environ={})
+
+
+def test_a_duplicate_key_in_the_project_file_is_located(tmp_path: Path) -> None:
+    root = project(tmp_path, "region: IN\nregion: GB\n")
+
+    with pytest.raises(SettingsError, match=r"reconciler.yaml:2:1: .*duplicate key"):
+        settings.load(root, environ={})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RECONCILER_REGION", "XX", "unknown region 'XX'"),
+        ("RECONCILER_TIMEZONE", "Mars/Base", "unknown time zone 'Mars/Base'"),
+    ],
+)
+def test_a_bad_setting_from_the_environment_is_refused(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings.load(tmp_path, environ={variable: value})

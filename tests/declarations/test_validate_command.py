@@ -1,0 +1,86 @@
+"""`reconciler validate`: exit codes, formats, annotations, and no API call."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.declarations.conftest import FIXTURES
+
+
+def test_valid_examples_pass_without_a_single_request(run: Any, sandbox: Any) -> None:
+    result = run("validate", EXAMPLES / "directory")
+
+    assert result.code == 0
+    assert "14 entries in 3 files are valid." in result.err
+    assert sandbox.total() == 0
+
+
+def test_errors_exit_1_sorted_with_places_and_no_request(
+    run: Any, sandbox: Any
+) -> None:
+    result = run(
+        "validate",
+        FIXTURES / "unknown-field.yaml",
+        FIXTURES / "invalid-number.yaml",
+        FIXTURES / "duplicate-across-files",
+    )
+
+    lines = result.err.splitlines()
+    assert result.code == 1
+    assert len(lines) == 3
+    assert lines == sorted(lines)
+    assert lines[0].startswith(
+        f"{FIXTURES}/duplicate-across-files/second.yaml:3:5: error:"
+    )
+    assert sandbox.total() == 0
+
+
+def test_json_format_lists_each_problem(run: Any) -> None:
+    result = run("validate", "--format", "json", FIXTURES / "unknown-field.yaml")
+
+    assert result.code == 1
+    assert json.loads(result.out)["problems"] == [
+        {
+            "file": str(FIXTURES / "unknown-field.yaml"),
+            "line": 4,
+            "column": 5,
+            "severity": "error",
+            "message": "dnc[0]: unknown field 'untill'",
+            "hint": "did you mean 'until'?",
+        }
+    ]
+
+
+def test_github_actions_gets_annotations(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+
+    result = run("validate", FIXTURES / "unquoted-octal-number.yaml")
+
+    path = FIXTURES / "unquoted-octal-number.yaml"
+    assert result.code == 1
+    assert result.out.startswith(f"::error file={path},line=3,col=13::number 0123")
+
+
+def test_warnings_alone_exit_0(run: Any) -> None:
+    result = run("validate", FIXTURES / "expired-entry.yaml")
+
+    assert result.code == 0
+    assert "warning: dnc entry for +919876543210 expired already" in result.err
+
+
+@pytest.mark.parametrize(("flags", "code"), [((), 1), (("--region", "DE"), 0)])
+def test_region_flag_overrides_the_environment(
+    run: Any, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], code: int
+) -> None:
+    monkeypatch.setenv("RECONCILER_REGION", "IN")
+    fixture = FIXTURES / "national-number-of-another-region.yaml"
+
+    result = run("validate", *flags, fixture)
+
+    assert result.code == code
