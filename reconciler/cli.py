@@ -8,10 +8,20 @@ import sys
 from collections.abc import Sequence
 
 from reconciler import __version__
-from reconciler.commands import apply, common, ledger, plan, sandbox, validate
+from reconciler.commands import (
+    apply,
+    common,
+    drift,
+    importer,
+    ledger,
+    plan,
+    report,
+    sandbox,
+    validate,
+)
 from reconciler.errors import DeclarationError, ReconcilerError
 
-COMMANDS = (validate, plan, apply, ledger, sandbox)
+COMMANDS = (validate, plan, apply, importer, drift, report, ledger, sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

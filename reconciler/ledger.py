@@ -1,7 +1,14 @@
 """The audit ledger: one JSON line per applied change, hash-chained.
 
-Each record carries the SHA-256 of the line before it, so an edited, removed
-or reordered line breaks the chain, and `reconciler ledger verify` finds it.
+Each record carries ``prev``, the hash of the record before it (zeros for
+the first), and ``hash``, the SHA-256 of its own canonical JSON without that
+field. An edited line no longer matches its own hash; a removed, inserted or
+reordered line breaks the ``prev`` link of the next one. `reconciler ledger
+verify` names the line either way.
+
+A chain proves order and integrity, not authorship: someone who rewrites the
+whole tail can recompute it. Keeping the ledger in git (or any store that
+records when each line arrived) anchors it.
 """
 
 from __future__ import annotations
@@ -27,12 +34,19 @@ class Ledger:
 
     def append(self, record: dict[str, Any]) -> None:
         body = {"time": _now_iso(), **record, "prev": self._last}
-        line = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        digest = record_hash(body)
+        line = _canonical({**body, "hash": digest})
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
             fh.flush()
-        self._last = _hash(line)
+        self._last = digest
+
+
+def record_hash(body: dict[str, Any]) -> str:
+    """The SHA-256 of a record's canonical JSON, its own ``hash`` left out."""
+    fields = {k: v for k, v in body.items() if k != "hash"}
+    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
 def verify(path: Path) -> list[str]:
@@ -43,20 +57,34 @@ def verify(path: Path) -> list[str]:
     previous = GENESIS
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
-            line = line.rstrip("\n")
-            try:
-                record = json.loads(line)
-            except ValueError:
-                problems.append(f"line {number}: not a JSON record")
-                previous = _hash(line)
-                continue
-            if record.get("prev") != previous:
-                problems.append(
-                    f"line {number}: chain broken (expected prev {previous[:12]}…, "
-                    f"found {str(record.get('prev'))[:12]}…)"
-                )
-            previous = _hash(line)
+            found, problem = _check_line(line, previous)
+            if problem:
+                problems.append(f"line {number}: {problem}")
+            previous = found
     return problems
+
+
+def _check_line(line: str, previous: str) -> tuple[str, str]:
+    """The hash the next line must point to, and what is wrong with this one."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return _sha(line.rstrip("\n")), "not a JSON record"
+    if not isinstance(record, dict):
+        return _sha(line.rstrip("\n")), "not a JSON record"
+
+    expected = record_hash(record)
+    stored = str(record.get("hash"))
+    if stored != expected:
+        # Chain on from what the line claims, so that the next line is not
+        # blamed for this one's edit.
+        return stored, "edited: its content does not match its hash"
+    if record.get("prev") != previous:
+        return stored, (
+            "chain broken: it does not follow the line before "
+            f"(expected prev {previous[:12]}…, found {str(record.get('prev'))[:12]}…)"
+        )
+    return stored, ""
 
 
 def actor() -> str:
@@ -89,19 +117,27 @@ def git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def _hash(line: str) -> str:
-    return hashlib.sha256(line.encode("utf-8")).hexdigest()
+def _canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _last_hash(path: Path) -> str:
+    """The hash the next record must point to: the last line's own."""
     if not path.exists():
         return GENESIS
     last = ""
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
-                last = line.rstrip("\n")
-    return _hash(last) if last else GENESIS
+                last = line
+    if not last:
+        return GENESIS
+    found, _ = _check_line(last, "")
+    return found
 
 
 def _now_iso() -> str:

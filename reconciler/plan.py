@@ -106,6 +106,10 @@ class Plan:
     # The declared value of every kind of every number in scope, as the state
     # records it once all of that number's changes are applied.
     desired: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The SHA-256 of the declaration files the plan was computed from.
+    digest: str = ""
+    # The numbers and kinds a targeted plan was narrowed to (--only and so on).
+    targets: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.changes.sort(key=Change.sort_key)

@@ -1,18 +1,39 @@
-"""Renderers: a Plan as text (like `terraform plan`), Markdown or JSON."""
+"""Renderers: a Plan as text (like `terraform plan`), Markdown or JSON.
+
+Text is for terminals and logs, with rich colour markup when asked. Markdown
+is for one GitHub comment: the summary first, the changes of each kind in a
+collapsed section, and a note where it had to stop to stay under GitHub's
+limit. JSON follows `schemas/plan.schema.json`; a saved plan file is that
+same document with what `apply` needs to check it (see planfile.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from reconciler import expiry
+from rich.markup import escape
+
+from reconciler import __version__, expiry
 from reconciler.declarations import DNC, STICKY, StickyKey
-from reconciler.plan import CREATE, DELETE, UPDATE, Change, Plan
+from reconciler.plan import ACTIONS, CREATE, DELETE, UPDATE, Change, Plan
 
 SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-"}
 COLOURS = {CREATE: "green", UPDATE: "yellow", DELETE: "red"}
+PLAN_FORMAT = "reconciler-plan"
 PLAN_FORMAT_VERSION = 1
+
+# GitHub refuses a comment body longer than this many characters.
+GITHUB_COMMENT_LIMIT = 65_536
+# Left free for a marker or header that CI puts around the rendered plan.
+MARKDOWN_HEADROOM = 1_024
+MARKDOWN_LIMIT = GITHUB_COMMENT_LIMIT - MARKDOWN_HEADROOM
+# In a ```diff block GitHub colours "+" and "-" lines; "!" marks a change.
+DIFF_SYMBOLS = {CREATE: "+", UPDATE: "!", DELETE: "-"}
 
 
 def describe_value(kind: str, value: Any, tz: dt.tzinfo) -> str:
@@ -58,6 +79,17 @@ def scope_footer(plan: Plan, tz: dt.tzinfo) -> str:
     )
 
 
+def targets_text(plan: Plan) -> str:
+    """How a targeted plan was narrowed; empty for a plan of everything."""
+    names = {"only": "only", "exclude": "excluding", "kinds": "kinds"}
+    parts = [
+        f"{names[name]} {', '.join(values)}"
+        for name, values in plan.targets.items()
+        if values
+    ]
+    return "Targeted plan: " + "; ".join(parts) + "." if parts else ""
+
+
 def kind_counts(plan: Plan) -> list[str]:
     lines = []
     for kind, counts in sorted(plan.counts_by_kind().items()):
@@ -66,13 +98,24 @@ def kind_counts(plan: Plan) -> list[str]:
     return lines
 
 
+def dnc_lifts(plan: Plan) -> list[str]:
+    return [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
+
+
+# Text ----------------------------------------------------------------------
+
+
 def text(plan: Plan, tz: dt.tzinfo, colour: bool = False) -> str:
-    """The plan as a terminal reads it; ``colour`` adds rich markup."""
+    """The plan as a terminal reads it.
+
+    With ``colour`` the result is rich markup (symbols coloured, everything
+    else escaped, since values may hold brackets) for a rich Console.
+    """
     lines: list[str] = []
     if not plan.refreshed:
         lines += ["Offline plan: live state was not read (--no-refresh).", ""]
     for warning in plan.warnings:
-        lines.append(f"Warning: {warning}")
+        lines.append(_plain(f"Warning: {warning}", colour))
     if plan.warnings:
         lines.append("")
 
@@ -84,12 +127,20 @@ def text(plan: Plan, tz: dt.tzinfo, colour: bool = False) -> str:
 
     if plan.notes:
         lines += ["", "Notes:"]
-        lines += [f"  {n.number} {n.kind}: {n.message}" for n in plan.notes]
+        lines += [
+            _plain(f"  {n.number} {n.kind}: {n.message}", colour) for n in plan.notes
+        ]
 
     lines += ["", plan.summary()]
     lines += [f"  {line}" for line in kind_counts(plan)]
+    if plan.targets:
+        lines.append(_plain(targets_text(plan), colour))
     lines.append(scope_footer(plan, tz))
     return "\n".join(lines) + "\n"
+
+
+def _plain(line: str, colour: bool) -> str:
+    return escape(line) if colour else line
 
 
 def _change_lines(plan: Plan, tz: dt.tzinfo, colour: bool) -> list[str]:
@@ -99,24 +150,225 @@ def _change_lines(plan: Plan, tz: dt.tzinfo, colour: bool) -> list[str]:
         width = max(len(address(c)) for c in changes)
         for change in changes:
             symbol = SYMBOLS[change.action]
+            rest = f"{address(change):<{width}}  {describe_change(change, tz)}"
             if colour:
                 symbol = f"[{COLOURS[change.action]}]{symbol}[/]"
-            line = (
-                f"  {symbol} {address(change):<{width}}  {describe_change(change, tz)}"
-            )
-            lines.append(line)
+                rest = escape(rest)
+            lines.append(f"  {symbol} {rest}")
         lines.append("")
     return lines[:-1]
 
 
-def to_json_data(plan: Plan) -> dict[str, Any]:
+# Markdown ------------------------------------------------------------------
+
+
+def markdown(
+    plan: Plan,
+    tz: dt.tzinfo,
+    *,
+    refusal: Sequence[str] = (),
+    checksum: str | None = None,
+    limit: int = MARKDOWN_LIMIT,
+) -> str:
+    """The plan as one GitHub comment of at most ``limit`` characters.
+
+    The head (summary, counts, refusal, DNC lifts) always shows; then one
+    collapsed section per kind, the notes and the warnings, as far as they
+    fit. Past the limit the list stops at a whole line, with a note.
+    """
+    head = _md_head(plan, refusal)
+    foot = _md_foot(plan, tz, checksum)
+    sections = _md_sections(plan, tz)
+    budget = limit - len(head) - len(foot) - _TRUNCATION_ROOM
+    body, omitted = _fit(sections, budget)
+    if omitted:
+        body += _truncation_note(omitted)
+    return head + body + foot
+
+
+# Room kept for the truncation note, so that adding it never passes the limit.
+_TRUNCATION_ROOM = 400
+
+
+def _md_head(plan: Plan, refusal: Sequence[str]) -> str:
+    parts = ["### reconciler plan\n"]
+    if not plan.refreshed:
+        parts.append(
+            "> [!WARNING]\n> Offline plan: the live directory was not read "
+            "(`--no-refresh`).\n"
+        )
+    if plan.empty:
+        parts.append("**No changes.** The live directory matches the declarations.\n")
+    else:
+        parts.append(f"**{plan.summary()}**\n")
+        parts.append(_md_counts_table(plan))
+    if refusal:
+        reasons = "".join(f"> - {_md_escape(reason)}\n" for reason in refusal)
+        parts.append(
+            "> [!CAUTION]\n> **Refused by a safety rule** (exit code 3); "
+            "nothing will be applied as it is:\n" + reasons
+        )
+    lifts = dnc_lifts(plan)
+    if lifts:
+        parts.append(
+            f"> [!IMPORTANT]\n> This plan **lifts {len(lifts)} DNC "
+            f"entr{'y' if len(lifts) == 1 else 'ies'}** (a legal control). "
+            "Apply needs `--allow-dnc-removal` on top of this review.\n"
+        )
+    if plan.targets:
+        parts.append(_md_escape(targets_text(plan)) + "\n")
+    return "\n".join(parts) + "\n"
+
+
+def _md_counts_table(plan: Plan) -> str:
+    rows = ["| kind | create | update | delete |", "| --- | ---: | ---: | ---: |"]
+    for kind, counts in sorted(plan.counts_by_kind().items()):
+        rows.append(f"| {kind} | " + " | ".join(str(counts[a]) for a in ACTIONS) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def _md_foot(plan: Plan, tz: dt.tzinfo, checksum: str | None) -> str:
+    facts = [_md_escape(scope_footer(plan, tz))]
+    if plan.digest:
+        facts.append(f"Declarations `{plan.digest[:12]}`.")
+    if checksum:
+        facts.append(
+            f"Saved plan `{checksum}`: applying it makes exactly these "
+            "changes, or none."
+        )
+    facts.append(f"reconciler {__version__}.")
+    return "\n<sub>" + " ".join(facts) + "</sub>\n"
+
+
+class _Section:
+    """A collapsed block: a title line and the lines inside a code fence."""
+
+    def __init__(self, title: str, lines: list[str], fence_type: str, unit: str):
+        self.title = title
+        self.lines = lines
+        self.fence_type = fence_type
+        self.unit = unit
+
+    def render(self, count: int, note: str = "") -> str:
+        shown = self.lines[:count]
+        # A fence longer than any backtick run inside keeps values inert.
+        longest = max((_backtick_run(line) for line in shown), default=0)
+        fence = "`" * max(3, longest + 1)
+        return (
+            f"<details><summary>{html.escape(self.title)}{note}</summary>\n\n"
+            f"{fence}{self.fence_type}\n"
+            + "".join(line + "\n" for line in shown)
+            + f"{fence}\n\n</details>\n\n"
+        )
+
+
+def _md_sections(plan: Plan, tz: dt.tzinfo) -> list[_Section]:
+    sections: list[_Section] = []
+    by_kind: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    counts = plan.counts_by_kind()
+    for kind, changes in sorted(by_kind.items()):
+        summary = ", ".join(
+            f"{counts[kind][a]} to {a}" for a in ACTIONS if counts[kind][a]
+        )
+        lines = [
+            f"{DIFF_SYMBOLS[c.action]} {c.number} {address(c)}  "
+            f"{describe_change(c, tz)}"
+            for c in changes
+        ]
+        sections.append(_Section(f"{kind}: {summary}", lines, "diff", "changes"))
+    if plan.notes:
+        lines = [f"{n.number} {n.kind}: {n.message}" for n in plan.notes]
+        sections.append(_Section(f"Notes ({len(lines)})", lines, "text", "notes"))
+    if plan.warnings:
+        title = f"Warnings ({len(plan.warnings)})"
+        sections.append(_Section(title, list(plan.warnings), "text", "warnings"))
+    return sections
+
+
+def _fit(sections: list[_Section], budget: int) -> tuple[str, Counter[str]]:
+    """As many whole lines as fit in ``budget``: the text, and what was left out."""
+    out: list[str] = []
+    used = 0
+    omitted: Counter[str] = Counter()
+    for index, section in enumerate(sections):
+        whole = section.render(len(section.lines))
+        if used + len(whole) <= budget:
+            out.append(whole)
+            used += len(whole)
+            continue
+        shown = _lines_that_fit(section, budget - used)
+        if shown:
+            out.append(section.render(shown, " (truncated)"))
+        omitted[section.unit] += len(section.lines) - shown
+        for later in sections[index + 1 :]:
+            omitted[later.unit] += len(later.lines)
+        break
+    return "".join(out), omitted
+
+
+def _lines_that_fit(section: _Section, room: int) -> int:
+    """The most lines of ``section`` whose rendering fits in ``room``."""
+    low, high = 0, len(section.lines)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(section.render(middle, " (truncated)")) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _truncation_note(omitted: Counter[str]) -> str:
+    left_out = " and ".join(
+        f"{n:,} {unit if n != 1 else unit[:-1]}" for unit, n in sorted(omitted.items())
+    )
+    return (
+        f"> [!NOTE]\n> **Truncated:** {left_out} not shown, to keep this comment "
+        f"under GitHub's {GITHUB_COMMENT_LIMIT:,}-character limit. The full plan "
+        "is in the job log and in the saved plan file.\n"
+    )
+
+
+def _backtick_run(line: str) -> int:
+    longest = run = 0
+    for char in line:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest
+
+
+def _md_escape(text_: str) -> str:
+    """Text safe to place in Markdown prose: no HTML, no stray emphasis."""
+    escaped = html.escape(text_, quote=False)
+    for char in "\\`*_[]|":
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
+# JSON ----------------------------------------------------------------------
+
+
+def to_json_data(
+    plan: Plan, *, refusal: Sequence[str] = (), checksum: str | None = None
+) -> dict[str, Any]:
+    """The plan as `schemas/plan.schema.json` describes it."""
     counts = plan.counts()
-    return {
+    data: dict[str, Any] = {
+        "format": PLAN_FORMAT,
         "format_version": PLAN_FORMAT_VERSION,
+        "reconciler_version": __version__,
         "as_of": plan.as_of,
         "refreshed": plan.refreshed,
         "numbers_read": plan.numbers_read,
-        "summary": {a: counts[a] for a in (CREATE, UPDATE, DELETE)},
+        "declarations_digest": plan.digest,
+        "targets": plan.targets,
+        "summary": {a: counts[a] for a in ACTIONS},
+        "by_kind": {
+            kind: {a: kind_counts_[a] for a in ACTIONS}
+            for kind, kind_counts_ in sorted(plan.counts_by_kind().items())
+        },
         "changes": [change.to_dict() for change in plan.changes],
         "notes": [
             {"number": n.number, "kind": n.kind, "message": n.message}
@@ -124,7 +376,15 @@ def to_json_data(plan: Plan) -> dict[str, Any]:
         ],
         "warnings": plan.warnings,
     }
+    if refusal:
+        data["refused"] = list(refusal)
+    if checksum:
+        data["checksum"] = checksum
+    return data
 
 
-def json_text(plan: Plan) -> str:
-    return json.dumps(to_json_data(plan), indent=2) + "\n"
+def json_text(
+    plan: Plan, *, refusal: Sequence[str] = (), checksum: str | None = None
+) -> str:
+    data = to_json_data(plan, refusal=refusal, checksum=checksum)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

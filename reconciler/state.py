@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -144,7 +144,7 @@ class State:
             "written_at": int(time.time()),
             "numbers": dict(sorted(self.numbers.items())),
         }
-        _write_atomically(self.path, json.dumps(data, indent=1, sort_keys=False))
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=False))
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
 
@@ -154,7 +154,7 @@ class State:
             self._journal = None
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
@@ -169,15 +169,27 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _log_wait(path: Path, timeout: float) -> None:
+    log.warning("the state %s is locked by another command; waiting", path)
+
+
 @contextlib.contextmanager
-def locked(path: Path, timeout: float = 30.0) -> Iterator[State]:
-    """Hold the state's lock, read it, and yield it; the journal closes after."""
+def locked(
+    path: Path,
+    timeout: float = 30.0,
+    waiting: Callable[[Path, float], None] = _log_wait,
+) -> Iterator[State]:
+    """Hold the state's lock, read it, and yield it; the journal closes after.
+
+    When another command holds the lock, ``waiting`` is told once (commands
+    print a message) and the lock is awaited for up to ``timeout`` seconds.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(path) + ".lock")
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        log.warning("the state %s is locked by another command; waiting", path)
+        waiting(path, timeout)
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:

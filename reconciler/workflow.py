@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler import apply, ledger, planner
+from reconciler import apply, ledger, planner, progress, reference
 from reconciler.client import DirectoryClient
 from reconciler.declarations import Declarations
 from reconciler.endpoint import Endpoint
@@ -40,19 +40,68 @@ async def refresh_plan(
 ) -> Plan:
     """Read every number in scope live and plan against what was read."""
     scope = planner.scope(declarations, state) if numbers is None else numbers
+    # Before any number is read: a declared ID the API would refuse is an error.
+    await reference.check(declarations, client, settings, scope)
     log.info("reading %d numbers", len(scope))
-    live = await planner.read_live(client, scope, now, settings.parallelism)
+    with progress.bar("Reading", len(scope)) as advance:
+        live = await planner.read_live(
+            client, scope, now, settings.parallelism, advance
+        )
     return planner.build(declarations, state, live, now, settings.wire_number_format)
 
 
 def offline_plan(
-    declarations: Declarations, state: State, settings: Settings, now: int
+    declarations: Declarations,
+    state: State,
+    settings: Settings,
+    now: int,
+    numbers: list[str] | None = None,
 ) -> Plan:
     """Plan against the state's last-applied values, without reading live."""
-    scope = planner.scope(declarations, state)
+    scope = planner.scope(declarations, state) if numbers is None else numbers
     live = {number: planner.from_state(state.kinds(number)) for number in scope}
     return planner.build(
         declarations, state, live, now, settings.wire_number_format, refreshed=False
+    )
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The numbers and kinds a command is narrowed to; empty means all."""
+
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def numbers(self, scope: list[str]) -> list[str]:
+        chosen = sorted(set(self.only)) if self.only else scope
+        return [n for n in chosen if n not in self.exclude]
+
+    def to_dict(self) -> dict[str, list[str]]:
+        given = {"only": self.only, "exclude": self.exclude, "kinds": self.kinds}
+        return {name: sorted(values) for name, values in given.items() if values}
+
+
+def narrow(plan: Plan, targets: Targets, state: State) -> Plan:
+    """Keep the changes of the targeted kinds only.
+
+    Applying a plan records its ``desired`` values in the state, so the kinds
+    left out keep what the state holds: they are neither applied nor released.
+    """
+    plan.targets = targets.to_dict()
+    if not targets.kinds:
+        return plan
+    kinds = set(targets.kinds)
+    desired = {}
+    for number, declared in plan.desired.items():
+        kept = {k: v for k, v in state.kinds(number).items() if k not in kinds}
+        kept.update({k: v for k, v in declared.items() if k in kinds})
+        desired[number] = copy.deepcopy(kept)
+    return replace(
+        plan,
+        changes=[c for c in plan.changes if c.kind in kinds],
+        notes=[n for n in plan.notes if n.kind in kinds],
+        desired=desired,
     )
 
 
@@ -73,7 +122,6 @@ async def execute(
     settings: Settings,
     now: int,
     plan_checksum: str | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> ApplyReport:
     """Apply ``plan``, then read back every touched number."""
     audit = ledger.Ledger(settings.resolve(settings.ledger_path))
@@ -84,9 +132,9 @@ async def execute(
     }
     context = apply.ApplyContext(client, state, audit, base, now, planner.holds)
     applier = apply.Applier(plan, context, settings.parallelism)
-    if progress is not None:
-        applier.progress = progress
-    outcomes = await applier.run()
+    with progress.bar("Applying", len(plan.changes)) as advance:
+        applier.progress = advance
+        outcomes = await applier.run()
 
     applied = [o.change for o in outcomes if o.result == apply.APPLIED]
     unconverged = await read_back(applied, client, settings, now)

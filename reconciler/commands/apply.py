@@ -1,4 +1,10 @@
-"""`reconciler apply`: plan, confirm, apply, read back, report."""
+"""`reconciler apply`: plan, confirm, apply, read back, report.
+
+`reconciler apply PLANFILE` applies a saved plan instead, exactly: it is
+refused (exit 4) unless the declarations and the state are those it was
+computed from and every number it changes still reads as it did. The safety
+rules are checked again, against the state as it is now.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,30 @@ import argparse
 import asyncio
 import sys
 import time
+from pathlib import Path
 
-from reconciler import declarations, render, safety, workflow
+from reconciler import declarations, expiry, planfile, planner, render, safety, workflow
+from reconciler.client import DirectoryClient
 from reconciler.commands import common
+from reconciler.commands import plan as plan_command
+from reconciler.declarations import DNC, STICKY
 from reconciler.endpoint import Endpoint, open_endpoint
+from reconciler.errors import OutdatedPlanError, PlanFileError, StalePlanError
+from reconciler.plan import Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import State, locked
 
 
 def register(commands: common.Subparsers) -> None:
-    parser = commands.add_parser("apply", help="plan, confirm, and apply")
+    parser = commands.add_parser(
+        "apply",
+        help="plan, confirm, and apply; or apply a saved plan file",
+        description="With one PATH that is a saved plan (not .yaml/.yml), apply "
+        "exactly that plan, without a prompt, after checking it is not stale.",
+    )
     common.add_paths(parser)
     common.add_run_options(parser)
+    common.add_target_options(parser)
     parser.add_argument("--auto-approve", action="store_true", help="do not ask")
     parser.add_argument("--force", action="store_true", help="ignore thresholds")
     parser.add_argument(
@@ -30,15 +48,23 @@ def register(commands: common.Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     where = common.paths(args)
+    if len(where) == 1 and planfile.is_plan_path(where[0]):
+        return run_saved(args, where[0])
+
     config = common.settings_for(args, where)
+    targets = common.targets_for(args, config)
     now = int(time.time())
     declared = declarations.load(where, config, now)
 
     with (
-        locked(workflow.state_path(config), args.lock_timeout) as state,
+        locked(
+            workflow.state_path(config), args.lock_timeout, common.lock_waiting
+        ) as state,
         open_endpoint(config) as endpoint,
     ):
-        return asyncio.run(_apply(args, declared, state, endpoint, config, now))
+        return asyncio.run(
+            _apply(args, declared, state, endpoint, config, now, targets)
+        )
 
 
 async def _apply(
@@ -48,28 +74,130 @@ async def _apply(
     endpoint: Endpoint,
     config: Settings,
     now: int,
+    targets: workflow.Targets,
 ) -> int:
     async with workflow.client_for(endpoint, config) as client:
-        plan = await workflow.refresh_plan(declared, state, client, config, now)
-        common.print_plan(plan, config, "text")
-        reasons = safety.check(
-            plan,
-            state,
-            config,
-            force=args.force,
-            allow_dnc_removal=args.allow_dnc_removal,
+        numbers, unknown = plan_command.scope(declared, state, targets)
+        plan = await workflow.refresh_plan(
+            declared, state, client, config, now, numbers
         )
-        if reasons:
-            common.print_refusal(reasons)
+        plan = plan_command.finish(plan, declared, state, targets, unknown)
+        common.print_plan(plan, config, "text")
+        if _refused(args, plan, state, config):
             return common.EXIT_UNSAFE
         if not args.auto_approve and not plan.empty and not common.confirm():
             print("Apply cancelled.", file=sys.stderr)
             return common.EXIT_ERROR
 
-        report = await workflow.execute(plan, state, client, config, now)
+        paths = [str(path) for path in common.paths(args)]
+        checksum = planfile.checksum(planfile.document(plan, paths, state.serial))
+        report = await workflow.execute(plan, state, client, config, now, checksum)
         state.write()
     print_report(report)
     return common.EXIT_OK if report.ok else common.EXIT_ERROR
+
+
+def _refused(
+    args: argparse.Namespace, plan: Plan, state: State, config: Settings
+) -> bool:
+    reasons = safety.check(
+        plan,
+        state,
+        config,
+        force=args.force,
+        allow_dnc_removal=args.allow_dnc_removal,
+    )
+    if reasons:
+        common.print_refusal(reasons)
+    return bool(reasons)
+
+
+# A saved plan ----------------------------------------------------------------
+
+
+def run_saved(args: argparse.Namespace, path: Path) -> int:
+    if args.only or args.exclude or args.kind:
+        raise PlanFileError(
+            "--only, --exclude and --kind choose what a plan covers: give them "
+            "to `reconciler plan --out`, not when applying a saved plan"
+        )
+    saved = planfile.load(path)
+    where = [Path(p) for p in saved.paths]
+    config = common.settings_for(args, where)
+    now = int(time.time())
+    declared = declarations.load(where, config, now)
+    if declared.digest != saved.plan.digest:
+        raise OutdatedPlanError(
+            f"{path}: the declarations in {', '.join(saved.paths)} changed since "
+            "the plan was saved; plan again and have it reviewed"
+        )
+
+    with locked(
+        workflow.state_path(config), args.lock_timeout, common.lock_waiting
+    ) as state:
+        if state.serial != saved.state_serial:
+            raise OutdatedPlanError(
+                f"{path}: the state was written by another apply since the plan "
+                f"was saved (serial {saved.state_serial}, now {state.serial}); "
+                "plan again"
+            )
+        with open_endpoint(config) as endpoint:
+            return asyncio.run(_apply_saved(args, saved, state, endpoint, config, now))
+
+
+async def _apply_saved(
+    args: argparse.Namespace,
+    saved: planfile.SavedPlan,
+    state: State,
+    endpoint: Endpoint,
+    config: Settings,
+    now: int,
+) -> int:
+    plan = saved.plan
+    print(f"Applying the saved plan {saved.checksum}.", file=sys.stderr)
+    common.print_plan(plan, config, "text", checksum=saved.checksum)
+    if _refused(args, plan, state, config):
+        return common.EXIT_UNSAFE
+
+    async with workflow.client_for(endpoint, config) as client:
+        await check_fresh(plan, client, config, now)
+        report = await workflow.execute(
+            plan, state, client, config, now, saved.checksum
+        )
+        state.write()
+    print_report(report)
+    return common.EXIT_OK if report.ok else common.EXIT_ERROR
+
+
+async def check_fresh(
+    plan: Plan, client: DirectoryClient, config: Settings, now: int
+) -> None:
+    """Raise StalePlanError unless every changed number reads as it did.
+
+    An expiry the plan would send that has passed since is stale too: the API
+    rejects past expiries.
+    """
+    touched = sorted({change.number for change in plan.changes})
+    live = await planner.read_live(client, touched, now, config.parallelism)
+    moved = {
+        number
+        for number in touched
+        if planfile.fingerprint_digest(live[number].fingerprint())
+        != plan.fingerprints.get(number)
+    }
+    moved |= {change.number for change in plan.changes if _lapsed(change, now)}
+    if moved:
+        raise StalePlanError(sorted(moved))
+
+
+def _lapsed(change: Change, now: int) -> bool:
+    if change.after is None:
+        return False
+    if change.kind == DNC:
+        return not expiry.is_active(change.after, now)
+    if change.kind == STICKY:
+        return not expiry.is_active(change.after["until"], now)
+    return False
 
 
 def print_report(report: workflow.ApplyReport) -> None:

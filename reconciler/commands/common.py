@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeAlias
 
-from reconciler import render, settings
-from reconciler.errors import Problem
+import rich.console
+
+from reconciler import numbers, render, settings
+from reconciler.errors import Problem, SettingsError
 from reconciler.plan import Plan
+from reconciler.workflow import Targets
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -45,6 +48,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """Flags over reconciler.yaml and RECONCILER_* variables."""
+    parser.add_argument(
+        "--region", help="default region of numbers without a country code"
+    )
+    parser.add_argument("--timezone", help="IANA time zone of date-only `until`")
+
+
 def paths(args: argparse.Namespace) -> list[Path]:
     return list(args.paths) or [Path(".")]
 
@@ -57,6 +68,8 @@ def settings_for(args: argparse.Namespace, where: list[Path]) -> settings.Settin
         parallelism=getattr(args, "parallelism", None),
         rate=getattr(args, "rate", None),
         timeout=getattr(args, "timeout", None),
+        region=getattr(args, "region", None),
+        timezone=getattr(args, "timezone", None),
     )
 
 
@@ -65,12 +78,78 @@ def usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_ERROR
 
 
-def print_plan(plan: Plan, config: settings.Settings, fmt: str) -> None:
+def print_plan(
+    plan: Plan,
+    config: settings.Settings,
+    fmt: str,
+    *,
+    refusal: Sequence[str] = (),
+    checksum: str | None = None,
+) -> None:
+    """The plan on stdout: JSON, Markdown, or text (coloured on a terminal)."""
     if fmt == "json":
-        sys.stdout.write(render.json_text(plan))
+        sys.stdout.write(render.json_text(plan, refusal=refusal, checksum=checksum))
+    elif fmt == "markdown":
+        sys.stdout.write(
+            render.markdown(plan, config.tz, refusal=refusal, checksum=checksum)
+        )
+    elif sys.stdout.isatty():
+        console = rich.console.Console(highlight=False, soft_wrap=True)
+        console.print(render.text(plan, config.tz, colour=True), end="")
     else:
         sys.stdout.write(render.text(plan, config.tz))
     sys.stdout.flush()
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="work on this number only (any spelling; repeatable)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="leave this number out (any spelling; repeatable)",
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        choices=settings.KINDS,
+        help="work on this kind only (repeatable)",
+    )
+
+
+def targets_for(args: argparse.Namespace, config: settings.Settings) -> Targets:
+    """The --only/--exclude/--kind flags, numbers folded to E.164."""
+    return Targets(
+        only=_numbers_flag("--only", args.only, config.region),
+        exclude=_numbers_flag("--exclude", args.exclude, config.region),
+        kinds=tuple(sorted(set(args.kind))),
+    )
+
+
+def _numbers_flag(flag: str, values: list[str], region: str) -> tuple[str, ...]:
+    folded = set()
+    for value in values:
+        try:
+            folded.add(numbers.normalise(value, region))
+        except numbers.InvalidNumber as exc:
+            raise SettingsError(f"{flag}: {exc}") from None
+    return tuple(sorted(folded))
+
+
+def lock_waiting(path: Path, timeout: float) -> None:
+    print(
+        f"The state {path} is locked by another reconciler command; "
+        f"waiting up to {timeout:g}s (--lock-timeout).",
+        file=sys.stderr,
+    )
 
 
 def print_refusal(reasons: list[str]) -> None:

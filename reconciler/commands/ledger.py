@@ -29,10 +29,20 @@ def register(commands: common.Subparsers) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     config = settings.load(args.path)
     path = args.ledger or config.resolve(config.ledger_path)
+    if not path.exists():
+        print(f"{path}: no ledger yet; nothing has been applied from here.")
+        return common.EXIT_OK
+
     problems = ledger.verify(path)
     for problem in problems:
         print(f"{path}: {problem}", file=sys.stderr)
     if problems:
+        print(f"{path}: the hash chain is broken.", file=sys.stderr)
         return common.EXIT_ERROR
-    print(f"{path}: the hash chain is intact.")
+    print(f"{path}: the hash chain of {_count_lines(path)} records is intact.")
     return common.EXIT_OK
+
+
+def _count_lines(path: Path) -> int:
+    with path.open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
