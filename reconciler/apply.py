@@ -99,29 +99,31 @@ class Applier:
         return Outcome(change, APPLIED)
 
     async def _issue(self, change: Change, call: ApiCall) -> None:
+        """Send one call; after an unknown outcome, read before sending again."""
         client = self.ctx.client
-        for round_ in range(UNKNOWN_OUTCOME_ROUNDS):
+        attempts = client.retry.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 await client.call(call.action, call.params, number=change.number)
                 return
             except ApiResponseError as exc:
-                if exc.transient and await self._landed(change, exc, round_):
-                    return
                 if not exc.transient:
                     await self._recover(change, call, exc)
                     return
+                failure: ApiError = exc
             except TransportError as exc:
-                if not exc.transient or await self._landed(change, exc, round_):
-                    if not exc.transient:
-                        raise
-                    return
-        raise TransportError(
-            f"outcome still unknown after {UNKNOWN_OUTCOME_ROUNDS} attempts",
-            action=call.action,
-            number=change.number,
-        )
+                if not exc.transient:
+                    raise
+                failure = exc
 
-    async def _landed(self, change: Change, exc: ApiError, round_: int) -> bool:
+            # The request may have landed: look before sending it again.
+            if await self._landed(change, failure):
+                return
+            if attempt == attempts:
+                raise failure
+            await asyncio.sleep(client.backoff(attempt))
+
+    async def _landed(self, change: Change, exc: ApiError) -> bool:
         """After an unknown outcome, read the number: did the write land?"""
         log.info(
             "%s %s: outcome unknown (%s); reading the number again",
@@ -130,12 +132,10 @@ class Applier:
             exc,
         )
         live = await self.ctx.client.read(change.number, self.ctx.now)
-        if self.ctx.converged(change, live):
+        landed = self.ctx.converged(change, live)
+        if landed:
             log.info("%s %s: the write had landed", change.number, change.address)
-            return True
-        if round_ == UNKNOWN_OUTCOME_ROUNDS - 1:
-            raise exc
-        return False
+        return landed
 
     async def _recover(
         self, change: Change, call: ApiCall, exc: ApiResponseError

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,11 +117,13 @@ class DirectoryClient:
         *,
         number: str | None = None,
         retry_ambiguous: bool | None = None,
+        payload_key: str = contract.PAYLOAD_KEY,
     ) -> Any:
         """POST ``action`` and return the envelope's payload.
 
         Reads retry every transient failure. Writes retry only failures that
-        certainly did not reach the server, unless ``retry_ambiguous``.
+        certainly did not reach the server, unless ``retry_ambiguous``. The
+        reference endpoints carry their payload under another key.
         """
         if retry_ambiguous is None:
             retry_ambiguous = action not in contract.WRITE_ACTIONS
@@ -136,13 +139,16 @@ class DirectoryClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send(action, params, number)
+                return await self._send(action, params, number, payload_key)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before try ``attempt + 1``: exponential, jittered."""
+        base: float = min(self.retry.initial * 2 ** (attempt - 1), self.retry.maximum)
+        return base + random.uniform(0, self.retry.jitter)
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.retry.initial, max=self.retry.maximum, jitter=self.retry.jitter
-        )(state)
+        backoff = self.backoff(state.attempt_number)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
@@ -150,7 +156,11 @@ class DirectoryClient:
         return backoff
 
     async def _send(
-        self, action: str, params: dict[str, Any], number: str | None
+        self,
+        action: str,
+        params: dict[str, Any],
+        number: str | None,
+        payload_key: str = contract.PAYLOAD_KEY,
     ) -> Any:
         body = {**params, **self.credentials.body_fields()}
         async with self._semaphore:
@@ -169,10 +179,14 @@ class DirectoryClient:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        return self._payload(response, action, number)
+        return self._payload(response, action, number, payload_key)
 
     def _payload(
-        self, response: httpx.Response, action: str, number: str | None
+        self,
+        response: httpx.Response,
+        action: str,
+        number: str | None,
+        payload_key: str = contract.PAYLOAD_KEY,
     ) -> Any:
         status = response.status_code
         if status == 429 or status >= 500:
@@ -203,7 +217,7 @@ class DirectoryClient:
                 ambiguous=True,
             )
         if envelope.get("status") == contract.STATUS_SUCCESS:
-            return envelope.get(contract.PAYLOAD_KEY)
+            return envelope.get(payload_key)
         raise self._response_error(envelope, action, number)
 
     def _response_error(

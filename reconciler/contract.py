@@ -54,6 +54,8 @@ STATUS_SUCCESS: Final = "success"
 STATUS_ERROR: Final = "error"
 SUCCESS_CODE: Final = 200
 PAYLOAD_KEY: Final = "data"
+# The Group and Agent reference endpoints answer under "response" instead.
+REFERENCE_PAYLOAD_KEY: Final = "response"
 
 # DNC encoding on the wire.
 DNC_NONE: Final = 0

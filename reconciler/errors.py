@@ -5,7 +5,8 @@
     ├── SettingsError           an invalid setting or project file
     ├── StateError              the state file cannot be read, written or locked
     ├── PlanFileError           a saved plan that is unreadable or tampered with
-    │   └── StalePlanError      a saved plan whose numbers changed since
+    │   ├── StalePlanError      a saved plan whose numbers changed since
+    │   └── OutdatedPlanError   a saved plan whose declarations or state changed
     ├── UnsafePlanError         a plan refused by a safety rule
     └── ApiError                the DeepCall API failed a request
         ├── ApiResponseError    the API answered with an error envelope
@@ -97,6 +98,12 @@ class StalePlanError(PlanFileError):
         self.numbers = list(numbers)
         listed = ", ".join(self.numbers)
         super().__init__(f"the saved plan is stale; changed since: {listed}")
+
+
+class OutdatedPlanError(PlanFileError):
+    """The declarations or the state differ from those a saved plan was made from."""
+
+    exit_code = 4
 
 
 class UnsafePlanError(ReconcilerError):

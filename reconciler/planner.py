@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -419,7 +419,11 @@ def declared_kinds(entries: list[Entry]) -> dict[str, Any]:
 
 
 async def read_live(
-    client: Any, numbers_: Iterable[str], now: int, workers: int
+    client: Any,
+    numbers_: Iterable[str],
+    now: int,
+    workers: int,
+    advance: Callable[[int], None] | None = None,
 ) -> dict[str, Essence]:
     """Read every number through a bounded pool of workers."""
     queue: asyncio.Queue[str] = asyncio.Queue()
@@ -435,6 +439,8 @@ async def read_live(
                 return
             result[number] = await client.read(number, now)
             log.debug("read %s", number)
+            if advance is not None:
+                advance(1)
 
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     return result
