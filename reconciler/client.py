@@ -68,7 +68,7 @@ class DirectoryClient:
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
         self._semaphore = asyncio.Semaphore(parallelism)
-        self._limiter = AsyncLimiter(rate, 1.0) if rate else None
+        self._limiter = _limiter(rate) if rate else None
         limits = httpx.Limits(
             max_connections=parallelism, max_keepalive_connections=parallelism
         )
@@ -236,6 +236,14 @@ class DirectoryClient:
         for secret in self.credentials.secrets():
             text = text.replace(secret, "***")
         return text
+
+
+def _limiter(rate: float) -> AsyncLimiter:
+    # A bucket of a twentieth of a second's worth: a full second's bucket
+    # would let twice the rate through in the first second, a burst that a
+    # throttled server answers with 429s.
+    period = 0.05
+    return AsyncLimiter(max(rate * period, 1.0), max(period, 1.0 / rate))
 
 
 def _retryable(retry_ambiguous: bool) -> Callable[[BaseException], bool]:
