@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from reconciler.sandbox import EmbeddedSandbox
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+Call = Callable[..., Any]
 
 
 @dataclass
@@ -63,6 +66,22 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     seed = EXAMPLES / "sandbox-seed.yaml"
     with EmbeddedSandbox(tmp_path / "sandbox.db", seed=seed) as running:
         yield Sandbox(running)
+
+
+@pytest.fixture
+def live(sandbox: Sandbox) -> Call:
+    """Call a sandbox action directly, as someone using the panel would."""
+
+    def call(action: str, **params: Any) -> Any:
+        response = httpx.post(
+            f"{sandbox.base_url}/api/v2/Directory/{action}",
+            json={"userId": "sandbox", "token": "sandbox-token", **params},
+        )
+        envelope = response.json()
+        assert envelope["status"] == "success", envelope
+        return envelope.get("data")
+
+    return call
 
 
 @pytest.fixture

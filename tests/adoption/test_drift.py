@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.adoption.conftest import Call
-from tests.conftest import Sandbox
+from tests.conftest import Call, Sandbox
 
 KAVYA = "919876500003"  # managed for its account manager only
 

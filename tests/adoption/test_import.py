@@ -9,8 +9,7 @@ from typing import Any
 import yaml
 
 from reconciler import schemas
-from tests.adoption.conftest import Call
-from tests.conftest import Sandbox
+from tests.conftest import Call, Sandbox
 
 # Seeded numbers with every kind the seed holds between them: a DNC with an
 # expiry, a permanent DNC, two sticky rules, a cli_group rule, managers and

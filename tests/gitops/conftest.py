@@ -7,30 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
 from reconciler import planfile
-from tests.conftest import ROOT, Sandbox
-
-Call = Callable[..., Any]
-
-
-@pytest.fixture
-def live(sandbox: Sandbox) -> Call:
-    """Call a sandbox action directly, as someone using the panel would."""
-
-    def call(action: str, **params: Any) -> Any:
-        response = httpx.post(
-            f"{sandbox.base_url}/api/v2/Directory/{action}",
-            json={"userId": "sandbox", "token": "sandbox-token", **params},
-        )
-        envelope = response.json()
-        assert envelope["status"] == "success", envelope
-        return envelope.get("data")
-
-    return call
+from tests.conftest import ROOT
 
 
 @pytest.fixture

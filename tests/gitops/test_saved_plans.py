@@ -8,8 +8,8 @@ from typing import Any
 
 import jsonschema
 
-from tests.conftest import Sandbox
-from tests.gitops.conftest import Call, ledger_lines, rewrite_plan
+from tests.conftest import Call, Sandbox
+from tests.gitops.conftest import ledger_lines, rewrite_plan
 
 
 def _save(run: Any, workdir: Path, *extra: str) -> Path:
