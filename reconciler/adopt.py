@@ -7,7 +7,7 @@ or a date-time with the offset of the settings' time zone, so that reading
 the file back yields exactly the live values and the next plan is empty.
 
 Each written entry is checked against the declaration schema first; a live
-value the schema cannot express (a contact name with digits, say) is left
+value the schema cannot express (a name in Devanagari, say) is left
 out with a warning, so the file always validates and the value stays
 unmanaged. Files that ``import`` wrote before are merged and rewritten;
 any other file of the same name is never touched.
@@ -37,6 +37,7 @@ from reconciler.declarations import (
     KINDS,
     STICKY,
     Entry,
+    dob_from_wire,
 )
 from reconciler.errors import SettingsError
 from reconciler.essence import Essence
@@ -119,11 +120,18 @@ def items_of(number: str, essence: Essence, tz: dt.tzinfo) -> dict[str, list[Ite
     if essence.manager is not None:
         items[ACCOUNT_MANAGER] = [{"number": number, "manager": essence.manager}]
     if essence.contact:
-        fields = {f: essence.contact[f] for f in CONTACT_FIELDS if f in essence.contact}
-        items[CONTACT] = [{"number": number, **fields}]
+        items[CONTACT] = [{"number": number, **_contact_fields(essence.contact)}]
     if essence.blacklist:
         items[BLACKLIST] = [{"number": number, "dids": sorted(essence.blacklist)}]
     return items
+
+
+def _contact_fields(live: dict[str, str]) -> Item:
+    """The live contact fields in declaration form: dob back to YYYY-MM-DD."""
+    fields: Item = {f: live[f] for f in CONTACT_FIELDS if f in live}
+    if "dob" in fields:
+        fields["dob"] = dob_from_wire(fields["dob"])
+    return fields
 
 
 def _sticky_item(

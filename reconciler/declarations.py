@@ -35,6 +35,8 @@ BLACKLIST = "blacklist"
 KINDS = (DNC, STICKY, ACCOUNT_MANAGER, CONTACT, BLACKLIST)
 SUPPORTED_VERSIONS = (1,)
 METADATA_FIELDS = ("reason", "ticket", "owner")
+# The API's form of a date of birth; declarations write YYYY-MM-DD.
+_WIRE_DATE = "%d-%m-%Y"
 CONTACT_FIELDS = (
     "name",
     "email",
@@ -495,7 +497,21 @@ def _dob_to_wire(value: Any) -> str:
         day = dt.date.fromisoformat(text)
     except ValueError:
         return text  # the schema reports it
-    return day.strftime("%d-%m-%Y")
+    return day.strftime(_WIRE_DATE)
+
+
+def dob_from_wire(text: str) -> str:
+    """A dob as the API holds it (dd-mm-YYYY) in the declarations' YYYY-MM-DD.
+
+    Only a form that converts back to exactly ``text`` is turned around, so
+    that declaring the result plans no change; anything else (``1-8-1990``,
+    a day that does not exist) is returned as it is, for the schema to refuse.
+    """
+    try:
+        day = dt.datetime.strptime(text, _WIRE_DATE).date()
+    except ValueError:
+        return text
+    return day.isoformat() if day.strftime(_WIRE_DATE) == text else text
 
 
 def _yaml_type(value: Any) -> str:

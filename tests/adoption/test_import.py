@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from reconciler import schemas
+from reconciler import adopt, schemas
+from reconciler.essence import Essence
 from tests.conftest import Call, Sandbox
 
 # Seeded numbers with every kind the seed holds between them: a DNC with an
@@ -192,19 +194,48 @@ def test_number_without_an_entry_is_skipped(run: Any, tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob("*.yaml"))
 
 
-def test_live_value_the_schema_cannot_express_is_left_out_with_a_warning(
+def test_date_of_birth_is_imported_in_declaration_form_and_plan_is_empty(
     run: Any, tmp_path: Path, live: Call
 ) -> None:
-    # The API stores dates of birth as dd-mm-YYYY; declarations write them
-    # YYYY-MM-DD, so the live form cannot be declared as it is.
+    # The API holds dates of birth as dd-mm-YYYY; declarations write YYYY-MM-DD.
     info = {"name": "Asha Rao", "dob": "15-08-1990"}
     live("create", contact="919845077777", contactinfo=info)
     out = tmp_path / "out"
 
     result = run("import", "919845077777", "--out", out)
 
-    assert "Warning: +919845077777 contacts.dob: '15-08-1990'" in result.err
+    assert result.code == 0, result.err
+    assert "dob" not in result.err
+    contacts = _load(out / "contacts.yaml")["contacts"]
+    assert contacts == [
+        {"number": "+919845077777", "name": "Asha Rao", "dob": "1990-08-15"}
+    ]
+    plan = run("plan", out, "--detailed-exitcode")
+    assert plan.code == 0, plan.out + plan.err
+    assert "No changes." in plan.out
+
+
+def test_live_value_the_schema_cannot_express_is_left_out_with_a_warning(
+    run: Any, tmp_path: Path, live: Call
+) -> None:
+    # The API takes a name in any script; declarations allow Latin letters only.
+    info = {"name": "\u0905\u092e\u0930", "company": "Rao Traders"}
+    live("create", contact="919845077777", contactinfo=info)
+    out = tmp_path / "out"
+
+    result = run("import", "919845077777", "--out", out)
+
+    assert "Warning: +919845077777 contacts.name: " in result.err
     assert "left out (declare it by hand to manage it)" in result.err
     contacts = _load(out / "contacts.yaml")["contacts"]
-    assert contacts == [{"number": "+919845077777", "name": "Asha Rao"}]
+    assert contacts == [{"number": "+919845077777", "company": "Rao Traders"}]
     assert run("plan", out, "--detailed-exitcode").code == 0
+
+
+def test_loosely_written_live_dob_is_kept_for_the_schema_to_refuse() -> None:
+    live = Essence(exists=True, contact={"name": "Asha Rao", "dob": "1-8-1990"})
+
+    items = adopt.items_of("+919845077777", live, dt.UTC)
+
+    # Turned around it would read 01-08-1990, a change the next plan would send.
+    assert items["contacts"][0]["dob"] == "1-8-1990"
