@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.commands import (
@@ -42,8 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1: exit 2 means "changes present"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(common.EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="reconciler",
         description="Keep a DeepCall contact directory as code.",
     )
@@ -52,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
     parser.set_defaults(handler=lambda _: common.usage(parser))
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    # Every subparser, nested ones included, is built from this parser's class.
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=ArgumentParser
+    )
     for command in COMMANDS:
         command.register(commands)
     return parser
