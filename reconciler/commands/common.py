@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -37,15 +38,55 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--parallelism", type=int, help="concurrent requests")
-    parser.add_argument("--rate", type=float, help="requests per second at most")
-    parser.add_argument("--timeout", type=float, help="seconds per request")
+    parser.add_argument("--parallelism", type=positive_int, help="concurrent requests")
+    parser.add_argument(
+        "--rate", type=positive_number, help="requests per second at most"
+    )
+    parser.add_argument("--timeout", type=positive_number, help="seconds per request")
     parser.add_argument(
         "--lock-timeout",
-        type=float,
+        type=non_negative_number,
         default=30.0,
-        help="seconds to wait for the state lock (default 30)",
+        help="seconds to wait for the state lock (default 30; 0: do not wait)",
     )
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """An argparse type: a finite number of 0 or more."""
+    # A negative lock timeout would make filelock wait forever.
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
