@@ -10,7 +10,8 @@ Each written entry is checked against the declaration schema first; a live
 value the schema cannot express (a name in Devanagari, say) is left
 out with a warning, so the file always validates and the value stays
 unmanaged. Files that ``import`` wrote before are merged and rewritten;
-any other file of the same name is never touched.
+any other file of the same name is never touched. Each file's first line
+points editors at the declaration schema (see `schema_reference`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ HEADER = (
     "# declaration file; importing again merges new numbers into it and\n"
     "# rewrites it sorted (comments are not kept).\n"
 )
+
+# Where the schema goes, inside the import folder, when no project schema is found.
+SCHEMA_COPY = Path(".schemas") / schemas.DIRECTORY
 
 Item = dict[str, Any]
 
@@ -245,10 +249,34 @@ def _item_order(item: Item) -> tuple[str, str, str, str]:
 
 
 def schema_reference(out: Path) -> str:
-    """The declaration schema's path relative to ``out``, for editors."""
+    """The declaration schema's path relative to ``out``, for editors.
+
+    The files are meant to be committed, so the path must hold in any clone:
+    the nearest ``schemas/directory.schema.json`` in ``out`` or a folder
+    above it, up to the top of the git checkout, is used if there is one.
+    Otherwise the schema reconciler ships is copied to ``out/.schemas/``
+    (refreshed when it differs), never pointed at where reconciler is
+    installed.
+    """
+    start = out.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "schemas" / schemas.DIRECTORY
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, start)).as_posix()
+        if (folder / ".git").exists():
+            break  # a schema outside the checkout is not in anyone's clone
+    _copy_schema(out)
+    return SCHEMA_COPY.as_posix()
+
+
+def _copy_schema(out: Path) -> None:
     shipped = resources.files("reconciler").joinpath("schemas_data", schemas.DIRECTORY)
-    schema = Path(str(shipped)).resolve()
-    return Path(os.path.relpath(schema, out.resolve())).as_posix()
+    text = shipped.read_text(encoding="utf-8")
+    copy = out / SCHEMA_COPY
+    if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(text, encoding="utf-8")
+        log.info("wrote the declaration schema to %s", copy)
 
 
 def render(kind: str, items: Iterable[Item], schema_ref: str) -> str:

@@ -33,6 +33,14 @@ def register(commands: common.Subparsers) -> None:
     parser = commands.add_parser(
         "import",
         help="write the live state of numbers as declarations and adopt them",
+        description="Write the live entries of the numbers as declarations, "
+        "one file per kind, and adopt them into the state. "
+        "Each written file starts with a `# yaml-language-server: "
+        "$schema=...` line for editors. It points to the nearest "
+        "schemas/directory.schema.json in DIR or a folder above it, up to the "
+        "top of the git checkout; without one, import copies the schema to "
+        "DIR/.schemas/directory.schema.json and points there. Commit that "
+        "copy with the files.",
     )
     parser.add_argument(
         "numbers", nargs="*", metavar="NUMBER", help="numbers to import"

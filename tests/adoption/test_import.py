@@ -61,6 +61,48 @@ def test_imported_files_are_schema_valid_with_quoted_numbers(
         assert '  - number: "+91' in text
 
 
+def _schema_line(path: Path) -> str:
+    return path.read_text().splitlines()[0]
+
+
+def test_schema_line_points_to_the_checkouts_schemas_folder(
+    run: Any, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "schemas").mkdir()
+    (checkout / "schemas" / schemas.DIRECTORY).write_text("{}")
+    out = checkout / "directory" / "imported"
+
+    result = run("import", "919845012345", "--out", out)
+
+    assert result.code == 0, result.err
+    line = "# yaml-language-server: $schema=../../schemas/directory.schema.json"
+    assert _schema_line(out / "dnc.yaml") == line
+    assert not (out / ".schemas").exists()
+
+
+def test_without_a_schemas_folder_in_the_checkout_a_copy_is_written_beside(
+    run: Any, tmp_path: Path
+) -> None:
+    # A schemas folder above the checkout is in no one else's clone.
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / schemas.DIRECTORY).write_text("{}")
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    out = checkout / "directory"
+
+    run("import", "919845012345", "--out", out)
+    again = run("import", "919876500002", "--out", out)
+
+    assert again.code == 0, again.err
+    for name in ("dnc.yaml", "account_managers.yaml"):
+        line = "# yaml-language-server: $schema=.schemas/directory.schema.json"
+        assert _schema_line(out / name) == line
+    copy = json.loads((out / ".schemas" / schemas.DIRECTORY).read_text())
+    assert copy == schemas.load(schemas.DIRECTORY)
+
+
 def test_imported_values_are_written_as_declarations_read_them(
     run: Any, tmp_path: Path
 ) -> None:
@@ -135,7 +177,7 @@ def test_import_into_a_project_skips_what_it_declares(run: Any, workdir: Path) -
     assert result.code == 0, result.err
     assert "Imported +919876500002: contacts" in result.out
     assert "Skipped +919876500002 sticky_agents: already declared at" in result.out
-    assert [p.name for p in (workdir / "imported").iterdir()] == ["contacts.yaml"]
+    assert [p.name for p in (workdir / "imported").glob("*.yaml")] == ["contacts.yaml"]
     state = json.loads((workdir / ".reconciler" / "state.json").read_text())
     assert state["numbers"]["+919876500002"]["contacts"] == {
         "name": "Arjun Shetty",
