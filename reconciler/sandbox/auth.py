@@ -31,8 +31,8 @@ class Credentials:
     ssid: str = contract.SANDBOX_SSID
 
     def __repr__(self) -> str:
-        # Keep the token out of tracebacks and debug output.
-        return f"Credentials(user_id={self.user_id!r}, ssid={self.ssid!r})"
+        # Keep the token and the session id out of tracebacks and debug output.
+        return f"Credentials(user_id={self.user_id!r}, token=***, ssid=***)"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
@@ -45,13 +45,14 @@ class Credentials:
         )
 
     def describe(self) -> str:
-        """A one-line announcement; shows the token only if it is the default."""
-        token = (
-            self.token
-            if self.token == contract.SANDBOX_TOKEN
-            else f"<from {contract.ENV_TOKEN}>"
-        )
-        return f"userId={self.user_id} token={token} ssid={self.ssid}"
+        """A one-line announcement; the token and ssid only if they are defaults.
+
+        The built-in values are public (clients fall back to them too), so
+        they are shown; configured ones are secrets and only named.
+        """
+        token = _shown(self.token, contract.SANDBOX_TOKEN, contract.ENV_TOKEN)
+        ssid = _shown(self.ssid, contract.SANDBOX_SSID, contract.ENV_SSID)
+        return f"userId={self.user_id} token={token} ssid={ssid}"
 
     def check(self, body: Mapping[str, Any]) -> None:
         """Raise :class:`ApiError` unless ``body`` authenticates."""
@@ -69,6 +70,10 @@ class Credentials:
             raise ApiError(Code.INVALID_PARAMETER, "Invalid userId")
         if not _same(body["token"], self.token):
             raise ApiError(Code.INVALID_TOKEN)
+
+
+def _shown(value: str, default: str, variable: str) -> str:
+    return value if value == default else f"<from {variable}>"
 
 
 def _given(body: Mapping[str, Any], name: str) -> bool:

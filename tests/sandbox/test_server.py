@@ -43,7 +43,9 @@ def test_flags_become_fault_settings() -> None:
     )
 
 
-def test_command_serves_env_credentials_and_hides_the_token(tmp_path: Path) -> None:
+def test_command_serves_env_credentials_and_hides_token_and_ssid(
+    tmp_path: Path,
+) -> None:
     env = {
         **os.environ,
         contract.ENV_USER_ID: "ops-user",
@@ -77,8 +79,10 @@ def test_command_serves_env_credentials_and_hides_the_token(tmp_path: Path) -> N
     announcement = "".join(lines) + rest
     assert answer["status"] == "success"
     assert wrong["code"] == 1000
-    assert "userId=ops-user" in announcement and "ssid=ops-session" in announcement
+    assert "userId=ops-user" in announcement
+    assert f"ssid=<from {contract.ENV_SSID}>" in announcement
     assert "very-secret-token" not in announcement
+    assert "ops-session" not in announcement
     assert process.returncode == 0
     assert db.exists()
 
