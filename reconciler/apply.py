@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from reconciler.client import DirectoryClient
 from reconciler.declarations import CONTACT, DNC, STICKY
 from reconciler.errors import ApiError, ApiResponseError, TransportError
 from reconciler.essence import Essence
-from reconciler.ledger import Ledger
+from reconciler.ledger import STARTED, Ledger
 from reconciler.plan import CREATE, UPDATE, ApiCall, Change, Plan
 from reconciler.state import State
 
@@ -30,9 +31,13 @@ log = logging.getLogger(__name__)
 APPLIED = "applied"
 FAILED = "failed"
 SKIPPED = "skipped"
+# An interrupted apply's change that, read afterwards, had not landed.
+NOT_APPLIED = "not applied"
+# An applied change that the number's read-back does not show.
+UNCONVERGED = "did not converge"
 
-# How many times a write with an unknown outcome is checked and sent again.
-UNKNOWN_OUTCOME_ROUNDS = 5
+# Fields the ledger sets itself on every record.
+_CHAIN_FIELDS = ("time", "prev", "hash")
 
 
 @dataclass
@@ -80,8 +85,9 @@ class Applier:
     async def _apply_number(self, number: str, changes: list[Change]) -> None:
         all_ok = True
         for change in changes:
+            started = self._started(change)
             outcome = await self._apply_change(change)
-            self._record(outcome)
+            self._record(outcome, started)
             all_ok = all_ok and outcome.result == APPLIED
             self.progress(1)
 
@@ -99,10 +105,18 @@ class Applier:
         return Outcome(change, APPLIED)
 
     async def _issue(self, change: Change, call: ApiCall) -> None:
-        """Send one call; after an unknown outcome, read before sending again."""
+        """Send one call; after an unknown outcome, read before sending again.
+
+        The client retries what certainly never reached the server (a 429, a
+        refused connection) on its own. What may have landed comes back here:
+        the number is read after a pause, and the call is sent again only if
+        the read shows it did not land. Both loops share one policy, so a
+        change is bounded by its attempts and its total time.
+        """
         client = self.ctx.client
-        attempts = client.retry.attempts
-        for attempt in range(1, attempts + 1):
+        policy = client.retry
+        deadline = time.monotonic() + policy.total_seconds
+        for attempt in range(1, policy.attempts + 1):
             try:
                 await client.call(call.action, call.params, number=change.number)
                 return
@@ -112,16 +126,16 @@ class Applier:
                     return
                 failure: ApiError = exc
             except TransportError as exc:
-                if not exc.transient:
+                if not (exc.transient and exc.ambiguous):
                     raise
                 failure = exc
 
-            # The request may have landed: look before sending it again.
+            # Give a write still queued on the server the time to land.
+            await asyncio.sleep(client.delay(attempt, failure))
             if await self._landed(change, failure):
                 return
-            if attempt == attempts:
+            if attempt == policy.attempts or time.monotonic() >= deadline:
                 raise failure
-            await asyncio.sleep(client.backoff(attempt))
 
     async def _landed(self, change: Change, exc: ApiError) -> bool:
         """After an unknown outcome, read the number: did the write land?"""
@@ -150,7 +164,15 @@ class Applier:
             return
         raise exc
 
-    def _record(self, outcome: Outcome) -> None:
+    def _started(self, change: Change) -> str | None:
+        """Ledger the change before its calls go out, so none goes unrecorded."""
+        if self.ctx.ledger is None:
+            return None
+        return self.ctx.ledger.append(
+            {**self.ctx.record_base, **change_record(change), "result": STARTED}
+        )
+
+    def _record(self, outcome: Outcome, started: str | None = None) -> None:
         self.outcomes.append(outcome)
         change = outcome.change
         if outcome.result == APPLIED:
@@ -161,17 +183,11 @@ class Applier:
             self.ctx.ledger.append(
                 {
                     **self.ctx.record_base,
-                    "number": change.number,
-                    "kind": change.kind,
-                    "key": change.key,
-                    "action": change.action,
-                    "before": change.before,
-                    "after": change.after,
+                    **change_record(change),
                     "result": outcome.result,
                     "code": outcome.code,
                     "message": outcome.message or None,
-                    "reason": change.meta.get("reason"),
-                    "ticket": change.meta.get("ticket"),
+                    "started": started,
                 }
             )
 
@@ -191,6 +207,53 @@ class Applier:
                     self.ctx.state.record(number, kind, "", None)
             else:
                 self.ctx.state.record(number, kind, "", value)
+
+
+def change_record(change: Change) -> dict[str, Any]:
+    """What the ledger says of a change, whatever its outcome."""
+    return {
+        "number": change.number,
+        "kind": change.kind,
+        "key": change.key,
+        "action": change.action,
+        "before": change.before,
+        "after": change.after,
+        "reason": change.meta.get("reason"),
+        "ticket": change.meta.get("ticket"),
+    }
+
+
+async def resolve_interrupted(context: ApplyContext) -> int:
+    """Ledger the outcome of changes an earlier apply began and never recorded.
+
+    A process stopped between sending a change and recording its outcome
+    (killed, or its machine lost) leaves a started record alone. The number
+    is read: the change either shows live, and was applied, or it does not.
+    Returns how many records were resolved.
+    """
+    audit = context.ledger
+    if audit is None:
+        return 0
+    open_records = audit.unresolved()
+    for record in open_records:
+        change = Change.from_dict({**record, "calls": []})
+        live = await context.client.read(change.number, context.now)
+        landed = context.converged(change, live)
+        log.info(
+            "%s %s: an interrupted apply's change %s",
+            change.number,
+            change.address,
+            "had landed" if landed else "had not landed",
+        )
+        audit.append(
+            {
+                **{k: v for k, v in record.items() if k not in _CHAIN_FIELDS},
+                "result": APPLIED if landed else NOT_APPLIED,
+                "message": "outcome read after an interrupted apply",
+                "started": record["hash"],
+            }
+        )
+    return len(open_records)
 
 
 def _state_value(change: Change) -> Any:

@@ -147,13 +147,17 @@ class DirectoryClient:
         base: float = min(self.retry.initial * 2 ** (attempt - 1), self.retry.maximum)
         return base + random.uniform(0, self.retry.jitter)
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        backoff = self.backoff(state.attempt_number)
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
+    def delay(self, attempt: int, failure: BaseException | None) -> float:
+        """Seconds to wait after ``failure``: its Retry-After, or the backoff."""
+        backoff = self.backoff(attempt)
+        retry_after = getattr(failure, "retry_after", None)
         if retry_after is not None:
             return max(float(retry_after), 0.0) + min(backoff, self.retry.jitter)
         return backoff
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        return self.delay(state.attempt_number, failure)
 
     async def _send(
         self,

@@ -19,10 +19,17 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 GENESIS = "0" * 64
+
+
+# The result of a record written before a change's calls are sent. The record
+# of its outcome names it in ``started``; a started record that no outcome
+# names belongs to an apply that was stopped in between.
+STARTED = "started"
 
 
 class Ledger:
@@ -32,7 +39,8 @@ class Ledger:
         self.path = path
         self._last = _last_hash(path)
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: dict[str, Any]) -> str:
+        """Write ``record`` chained to the last one; returns its hash."""
         body = {"time": _now_iso(), **record, "prev": self._last}
         digest = record_hash(body)
         line = _canonical({**body, "hash": digest})
@@ -41,6 +49,17 @@ class Ledger:
             fh.write(line + "\n")
             fh.flush()
         self._last = digest
+        return digest
+
+    def unresolved(self) -> list[dict[str, Any]]:
+        """Started records whose outcome no later record gives."""
+        started: dict[str, dict[str, Any]] = {}
+        for record in _records(self.path):
+            if record.get("result") == STARTED:
+                started[str(record.get("hash"))] = record
+            elif record.get("started"):
+                started.pop(str(record["started"]), None)
+        return list(started.values())
 
 
 def record_hash(body: dict[str, Any]) -> str:
@@ -115,6 +134,20 @@ def git_commit(root: Path) -> str | None:
     if out.returncode != 0:
         return None
     return out.stdout.strip() or None
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """The ledger's JSON records, skipping lines that are not one."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
 
 
 def _canonical(data: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from reconciler.declarations import (
     StickyKey,
     StickyValue,
 )
+from reconciler.errors import ApiError
 from reconciler.essence import Essence
 from reconciler.plan import CREATE, DELETE, UPDATE, ApiCall, Change, Note, Plan
 from reconciler.state import State
@@ -424,8 +425,13 @@ async def read_live(
     now: int,
     workers: int,
     advance: Callable[[int], None] | None = None,
+    failures: dict[str, ApiError] | None = None,
 ) -> dict[str, Essence]:
-    """Read every number through a bounded pool of workers."""
+    """Read every number through a bounded pool of workers.
+
+    A read that fails raises, unless ``failures`` is given: the number's
+    error then goes there and the other numbers are still read.
+    """
     queue: asyncio.Queue[str] = asyncio.Queue()
     for number in numbers_:
         queue.put_nowait(number)
@@ -437,7 +443,12 @@ async def read_live(
                 number = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            result[number] = await client.read(number, now)
+            try:
+                result[number] = await client.read(number, now)
+            except ApiError as exc:
+                if failures is None:
+                    raise
+                failures[number] = exc
             log.debug("read %s", number)
             if advance is not None:
                 advance(1)

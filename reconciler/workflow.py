@@ -11,6 +11,7 @@ from reconciler import apply, ledger, planner, progress, reference
 from reconciler.client import DirectoryClient
 from reconciler.declarations import Declarations
 from reconciler.endpoint import Endpoint
+from reconciler.errors import ApiError
 from reconciler.plan import Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import State
@@ -131,6 +132,7 @@ async def execute(
         "plan_checksum": plan_checksum,
     }
     context = apply.ApplyContext(client, state, audit, base, now, planner.holds)
+    await apply.resolve_interrupted(context)
     applier = apply.Applier(plan, context, settings.parallelism)
     with progress.bar("Applying", len(plan.changes)) as advance:
         applier.progress = advance
@@ -138,18 +140,42 @@ async def execute(
 
     applied = [o.change for o in outcomes if o.result == apply.APPLIED]
     unconverged = await read_back(applied, client, settings, now)
+    for change in unconverged:
+        audit.append(
+            {
+                **base,
+                **apply.change_record(change),
+                "result": apply.UNCONVERGED,
+                "message": "applied, but the number does not read back so",
+            }
+        )
     return ApplyReport(outcomes, unconverged)
 
 
 async def read_back(
     changes: list[Change], client: DirectoryClient, settings: Settings, now: int
 ) -> list[Change]:
-    """The applied changes that the live directory does not show."""
+    """The applied changes that the live directory does not show.
+
+    A number that cannot be read back cannot be shown to hold its changes:
+    they count as not converged, and the report still lists every outcome.
+    """
     numbers = sorted({c.number for c in changes})
-    live = await planner.read_live(client, numbers, now, settings.parallelism)
-    missing = [c for c in changes if not planner.holds(c, live[c.number])]
+    unread: dict[str, ApiError] = {}
+    live = await planner.read_live(
+        client, numbers, now, settings.parallelism, failures=unread
+    )
+    missing = [
+        c for c in changes if c.number in unread or not planner.holds(c, live[c.number])
+    ]
     for change in missing:
-        log.warning("%s %s did not converge", change.number, change.address)
+        why = unread.get(change.number)
+        log.warning(
+            "%s %s did not converge%s",
+            change.number,
+            change.address,
+            f" (cannot read it back: {why})" if why else "",
+        )
     return missing
 
 

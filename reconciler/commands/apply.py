@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from reconciler import declarations, expiry, planfile, planner, render, safety, workflow
+from reconciler.apply import APPLIED, FAILED
 from reconciler.client import DirectoryClient
 from reconciler.commands import common
 from reconciler.commands import plan as plan_command
@@ -214,5 +215,11 @@ def print_report(report: workflow.ApplyReport) -> None:
     counts: dict[str, int] = {}
     for outcome in report.outcomes:
         counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    # A change that did not converge was sent, but is a failure all the same.
+    unconverged = len(report.unconverged)
+    if unconverged:
+        counts[APPLIED] -= unconverged
+        counts[FAILED] = counts.get(FAILED, 0) + unconverged
+    counts = {result: n for result, n in counts.items() if n}
     summary = ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) or "nothing"
     print(f"\nApply complete: {summary}.")

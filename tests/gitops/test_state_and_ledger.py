@@ -50,8 +50,12 @@ def test_ledger_records_every_applied_change_with_its_context(
 
     records = [json.loads(line) for line in ledger_lines(workdir)]
 
-    assert len(records) == 11
-    lift = next(r for r in records if r["number"] == "+919812345678")
+    # Each change is ledgered before it is sent, then with its outcome.
+    started = {r["hash"] for r in records if r["result"] == "started"}
+    outcomes = [r for r in records if r["result"] != "started"]
+    assert len(started) == len(outcomes) == 11
+    assert {r["started"] for r in outcomes} == started
+    lift = next(r for r in outcomes if r["number"] == "+919812345678")
     assert lift["actor"] == "octo-reviewer"
     assert lift["commit"] == "c0ffee" * 6 + "beef"
     assert lift["plan_checksum"].startswith("sha256:")
@@ -67,20 +71,21 @@ def test_ledger_verify_accepts_an_intact_chain(run: Any, workdir: Path) -> None:
     result = run("ledger", "verify", workdir)
 
     assert result.code == 0
-    assert "the hash chain of 11 records is intact" in result.out
+    assert "the hash chain of 22 records is intact" in result.out
 
 
 def test_ledger_verify_names_an_edited_line(run: Any, workdir: Path) -> None:
     run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
     lines = ledger_lines(workdir)
-    lines[2] = lines[2].replace('"result":"applied"', '"result":"skipped"')
+    edited = next(i for i, line in enumerate(lines) if '"result":"applied"' in line)
+    lines[edited] = lines[edited].replace('"result":"applied"', '"result":"skipped"')
     (workdir / ".reconciler" / "ledger.jsonl").write_text("\n".join(lines) + "\n")
 
     result = run("ledger", "verify", workdir)
 
     assert result.code == 1
-    assert "line 3: edited" in result.err
-    assert "line 4" not in result.err
+    assert f"line {edited + 1}: edited" in result.err
+    assert f"line {edited + 2}" not in result.err
 
 
 def test_ledger_verify_names_where_a_line_went_missing(run: Any, workdir: Path) -> None:
@@ -104,7 +109,7 @@ def test_ledger_verify_catches_an_edited_last_line(run: Any, workdir: Path) -> N
     result = run("ledger", "verify", workdir)
 
     assert result.code == 1
-    assert "line 11: edited" in result.err
+    assert "line 22: edited" in result.err
 
 
 def test_no_credentials_in_plan_file_ledger_state_or_output(

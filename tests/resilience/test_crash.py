@@ -8,6 +8,7 @@ the calls still needed: across all the runs every change is written once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -112,3 +113,11 @@ def test_apply_killed_at_several_points_is_finished_by_a_rerun(
         capture_output=True,
     )
     assert ledger.returncode == 0, ledger.stdout.decode() + ledger.stderr.decode()
+    # And the ledger tells of every change that landed, killed runs included.
+    records = [json.loads(line) for line in _ledger_path(folder).open()]
+    applied = {(r["number"], r["kind"]) for r in records if r["result"] == "applied"}
+    assert len(applied) == CHANGES
+
+
+def _ledger_path(folder: Path) -> Path:
+    return folder / ".reconciler" / "ledger.jsonl"

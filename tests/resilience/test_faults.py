@@ -91,8 +91,12 @@ def test_unknown_outcome_is_read_before_it_is_sent_again(
 ) -> None:
     _set_faults(hostile.base_url, ambiguous_rate=0.25, seed=5)
 
+    # Answers are dropped, not delayed: no request needs to time out, and a
+    # long timeout keeps a busy machine from making one look lost.
     planned, report, left = asyncio.run(
-        _plan_and_apply(hostile.base_url, big_directory, tmp_path / "state.json")
+        _plan_and_apply(
+            hostile.base_url, big_directory, tmp_path / "state.json", timeout=10
+        )
     )
 
     stats = _stats(hostile.base_url)["setDnc"]
