@@ -219,17 +219,32 @@ def print_problems(problems: Sequence[Problem], fmt: str = "text") -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true":
+        # The runner reads workflow commands from stderr too, and stdout may be
+        # redirected into a file (the plan workflow writes it to plan.md).
         for problem in problems:
-            print(_annotation(problem))
+            print(annotation(problem), file=sys.stderr)
 
 
-def _annotation(problem: Problem) -> str:
+def annotation(problem: Problem) -> str:
+    """``problem`` as a GitHub Actions workflow command (an annotation)."""
     loc = problem.location
     level = "error" if problem.is_error else "warning"
     message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    # Workflow commands end at a newline; escape as GitHub documents.
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{level} file={loc.path},line={loc.line},col={loc.column}::{message}"
+    properties: dict[str, object] = {"file": loc.path}
+    if loc.line:
+        properties.update(line=loc.line, col=loc.column)
+    listed = ",".join(f"{k}={_escape_property(str(v))}" for k, v in properties.items())
+    return f"::{level} {listed}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    # A workflow command ends at a newline; escaped as GitHub documents.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    # In a property value `:` would end the properties and `,` start another.
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def confirm(question: str = "Apply these changes?") -> bool:
