@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reconciler.state import open_for_append
+
 GENESIS = "0" * 64
 
 
@@ -44,8 +46,7 @@ class Ledger:
         body = {"time": _now_iso(), **record, "prev": self._last}
         digest = record_hash(body)
         line = _canonical({**body, "hash": digest})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
+        with open_for_append(self.path) as fh:
             fh.write(line + "\n")
             fh.flush()
         self._last = digest
@@ -74,8 +75,10 @@ def verify(path: Path) -> list[str]:
     if not path.exists():
         return problems
     previous = GENESIS
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
             found, problem = _check_line(line, previous)
             if problem:
                 problems.append(f"line {number}: {problem}")
@@ -88,7 +91,7 @@ def _check_line(line: str, previous: str) -> tuple[str, str]:
     try:
         record = json.loads(line)
     except ValueError:
-        return _sha(line.rstrip("\n")), "not a JSON record"
+        return _sha(line.rstrip("\n")), "not a JSON record (cut short or edited)"
     if not isinstance(record, dict):
         return _sha(line.rstrip("\n")), "not a JSON record"
 
@@ -163,7 +166,7 @@ def _last_hash(path: Path) -> str:
     if not path.exists():
         return GENESIS
     last = ""
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if line.strip():
                 last = line

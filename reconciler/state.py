@@ -88,8 +88,7 @@ class State:
 
     def _append(self, record: dict[str, Any]) -> None:
         if self._journal is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._journal = self.journal_path.open("a", encoding="utf-8")
+            self._journal = open_for_append(self.journal_path)
         self._journal.write(json.dumps(record, separators=(",", ":")) + "\n")
         # Flushed to the OS at once: a killed process loses no recorded change.
         self._journal.flush()
@@ -110,29 +109,51 @@ class State:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StateError(f"{self.path}: cannot read the state: {exc}") from None
+        if not isinstance(data, dict):
+            raise self._unreadable("it is not a JSON object")
         if data.get("version") != FORMAT_VERSION:
             raise StateError(
                 f"{self.path}: state format {data.get('version')!r} is not "
                 f"supported; this reconciler reads version {FORMAT_VERSION}"
             )
-        self.serial = int(data.get("serial", 0))
-        self.numbers = data.get("numbers", {})
+        serial, numbers = data.get("serial", 0), data.get("numbers", {})
+        if not isinstance(serial, int) or not isinstance(numbers, dict):
+            raise self._unreadable('"serial" must be a number, "numbers" an object')
+        if not all(isinstance(kinds, dict) for kinds in numbers.values()):
+            raise self._unreadable("each managed number must map to an object")
+        self.serial = serial
+        self.numbers = numbers
+
+    def _unreadable(self, why: str) -> StateError:
+        return StateError(
+            f"{self.path}: not a reconciler state: {why}; restore it from a "
+            "backup or from git, or move it away to start managing anew"
+        )
 
     def _replay_journal(self) -> None:
-        with self.journal_path.open(encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    # A line cut short by a crash: everything before it holds.
-                    log.warning("ignoring a torn line in %s", self.journal_path)
-                    break
-                if record["op"] == "set":
-                    self._set(
-                        record["number"], record["kind"], record["key"], record["value"]
+        with self.journal_path.open(encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not self._replay(line):
+                    # A line cut short by a crash; the lines after it were
+                    # written by a later run and hold.
+                    log.warning(
+                        "ignoring line %d of %s: not a state record",
+                        number,
+                        self.journal_path,
                     )
-                else:
-                    self._release(record["number"], record["kind"])
+
+    def _replay(self, line: str) -> bool:
+        try:
+            record = json.loads(line)
+            if record["op"] == "set":
+                self._set(
+                    record["number"], record["kind"], record["key"], record["value"]
+                )
+            else:
+                self._release(record["number"], record["kind"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        return True
 
     def write(self) -> None:
         """Fold everything into a new snapshot and empty the journal."""
@@ -152,6 +173,21 @@ class State:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+
+def open_for_append(path: Path) -> IO[str]:
+    """Open a JSON-lines file to append to, after any line a crash cut short."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = path.open("a", encoding="utf-8")
+    if fh.tell() and not _ends_a_line(path):
+        fh.write("\n")
+    return fh
+
+
+def _ends_a_line(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def write_atomically(path: Path, text: str) -> None:

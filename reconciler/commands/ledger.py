@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler import ledger, settings
 from reconciler.commands import common
+from reconciler.errors import StateError
 
 
 def register(commands: common.Subparsers) -> None:
@@ -29,11 +30,15 @@ def register(commands: common.Subparsers) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     config = settings.load(args.path)
     path = args.ledger or config.resolve(config.ledger_path)
+    if path.is_dir():
+        raise StateError(f"{path}: a folder, not a ledger file")
     if not path.exists():
-        print(f"{path}: no ledger yet; nothing has been applied from here.")
-        return common.EXIT_OK
+        return _no_ledger(path, config.resolve(config.state_path))
 
-    problems = ledger.verify(path)
+    try:
+        problems = ledger.verify(path)
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read the ledger: {exc}") from None
     for problem in problems:
         print(f"{path}: {problem}", file=sys.stderr)
     if problems:
@@ -43,6 +48,19 @@ def run_verify(args: argparse.Namespace) -> int:
     return common.EXIT_OK
 
 
+def _no_ledger(path: Path, state_path: Path) -> int:
+    print(f"{path}: no ledger yet; nothing has been applied from here.")
+    if state_path.exists():
+        # Import adopts numbers without applying anything, so a state alone
+        # proves no loss; say it, so that a deleted ledger does not go unseen.
+        print(
+            f"{path}: note: {state_path} exists; if changes were applied from "
+            "here, their ledger was lost",
+            file=sys.stderr,
+        )
+    return common.EXIT_OK
+
+
 def _count_lines(path: Path) -> int:
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
         return sum(1 for line in fh if line.strip())
