@@ -2,9 +2,10 @@
 
 Text is for terminals and logs, with rich colour markup when asked. Markdown
 is for one GitHub comment: the summary first, the changes of each kind in a
-collapsed section, and a note where it had to stop to stay under GitHub's
-limit. JSON follows `schemas/plan.schema.json`; a saved plan file is that
-same document with what `apply` needs to check it (see planfile.py).
+collapsed section; to stay under GitHub's limit, each section gets a fair
+share of the room and says what it leaves out. JSON follows
+`schemas/plan.schema.json`; a saved plan file is that same document with what
+`apply` needs to check it (see planfile.py).
 """
 
 from __future__ import annotations
@@ -173,8 +174,9 @@ def markdown(
     """The plan as one GitHub comment of at most ``limit`` characters.
 
     The head (summary, counts, refusal, DNC lifts) always shows; then one
-    collapsed section per kind, the notes and the warnings, as far as they
-    fit. Past the limit the list stops at a whole line, with a note.
+    collapsed section per kind, the notes and the warnings. Past the limit
+    each section keeps its summary line and a fair share of the room, stops
+    at a whole line and says how much it leaves out; a note says so too.
     """
     head = _md_head(plan, refusal)
     foot = _md_foot(plan, tz, checksum)
@@ -249,17 +251,37 @@ class _Section:
         self.fence_type = fence_type
         self.unit = unit
 
-    def render(self, count: int, note: str = "") -> str:
+    def render(self, count: int) -> str:
         shown = self.lines[:count]
         # A fence longer than any backtick run inside keeps values inert.
-        longest = max((_backtick_run(line) for line in shown), default=0)
-        fence = "`" * max(3, longest + 1)
+        fence = "`" * _fence_length(shown)
         return (
-            f"<details><summary>{html.escape(self.title)}{note}</summary>\n\n"
+            f"<details><summary>{html.escape(self.title)}"
+            f"{self.note(count)}</summary>\n\n"
             f"{fence}{self.fence_type}\n"
             + "".join(line + "\n" for line in shown)
             + f"{fence}\n\n</details>\n\n"
         )
+
+    def note(self, count: int) -> str:
+        """What the summary line adds when only ``count`` lines are shown."""
+        total = len(self.lines)
+        if count >= total:
+            return ""
+        return f" ({total - count:,} of {total:,} {self.unit} not shown)"
+
+    def overhead(self) -> int:
+        """The most characters the section takes besides its lines."""
+        # No line shown has the longest note; all lines, the longest fence.
+        extra_fence = _fence_length(self.lines) - _fence_length([])
+        return len(self.render(0)) + 2 * extra_fence
+
+    def line_costs(self) -> list[int]:
+        return [len(line) + 1 for line in self.lines]
+
+
+def _fence_length(lines: list[str]) -> int:
+    return max(3, max((_backtick_run(line) for line in lines), default=0) + 1)
 
 
 def _md_sections(plan: Plan, tz: dt.tzinfo) -> list[_Section]:
@@ -288,36 +310,59 @@ def _md_sections(plan: Plan, tz: dt.tzinfo) -> list[_Section]:
 
 
 def _fit(sections: list[_Section], budget: int) -> tuple[str, Counter[str]]:
-    """As many whole lines as fit in ``budget``: the text, and what was left out."""
+    """The sections within ``budget``: the text, and how many lines were left out.
+
+    When not everything fits, every section still shows, with its summary
+    line and a count of what it leaves out, and the room for lines is shared
+    fairly (see `_fair_shares`), so that one large kind never hides the rest.
+    """
+    whole = [section.render(len(section.lines)) for section in sections]
+    if sum(map(len, whole)) <= budget:
+        return "".join(whole), Counter()
+
+    room = budget - sum(section.overhead() for section in sections)
+    costs = [section.line_costs() for section in sections]
+    shares = _fair_shares([sum(cost) for cost in costs], room)
     out: list[str] = []
-    used = 0
     omitted: Counter[str] = Counter()
-    for index, section in enumerate(sections):
-        whole = section.render(len(section.lines))
-        if used + len(whole) <= budget:
-            out.append(whole)
-            used += len(whole)
-            continue
-        shown = _lines_that_fit(section, budget - used)
-        if shown:
-            out.append(section.render(shown, " (truncated)"))
+    for section, cost, share in zip(sections, costs, shares, strict=True):
+        shown = _lines_within(cost, share)
+        out.append(section.render(shown))
         omitted[section.unit] += len(section.lines) - shown
-        for later in sections[index + 1 :]:
-            omitted[later.unit] += len(later.lines)
-        break
-    return "".join(out), omitted
+    return "".join(out), +omitted
 
 
-def _lines_that_fit(section: _Section, room: int) -> int:
-    """The most lines of ``section`` whose rendering fits in ``room``."""
-    low, high = 0, len(section.lines)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if len(section.render(middle, " (truncated)")) <= room:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+def _fair_shares(needs: list[int], room: int) -> list[int]:
+    """``room`` split among ``needs``, smallest need first.
+
+    A need within an equal share of what is left is met in full, which
+    leaves more for the others; once the smallest need left exceeds that
+    share, each of the rest gets the equal share.
+    """
+    shares = [0] * len(needs)
+    waiting = sorted(range(len(needs)), key=lambda index: needs[index])
+    left = max(room, 0)
+    while waiting:
+        equal = left // len(waiting)
+        smallest = waiting[0]
+        if needs[smallest] > equal:
+            for index in waiting:
+                shares[index] = equal
+            break
+        shares[smallest] = needs[smallest]
+        left -= needs[smallest]
+        waiting.pop(0)
+    return shares
+
+
+def _lines_within(costs: list[int], room: int) -> int:
+    """How many lines, from the first, fit in ``room``."""
+    used = 0
+    for count, cost in enumerate(costs):
+        used += cost
+        if used > room:
+            return count
+    return len(costs)
 
 
 def _truncation_note(omitted: Counter[str]) -> str:
@@ -325,9 +370,10 @@ def _truncation_note(omitted: Counter[str]) -> str:
         f"{n:,} {unit if n != 1 else unit[:-1]}" for unit, n in sorted(omitted.items())
     )
     return (
-        f"> [!NOTE]\n> **Truncated:** {left_out} not shown, to keep this comment "
-        f"under GitHub's {GITHUB_COMMENT_LIMIT:,}-character limit. The full plan "
-        "is in the job log and in the saved plan file.\n"
+        f"> [!NOTE]\n> **Truncated:** {left_out} not shown (each section says "
+        "how many of its own), to keep this comment under GitHub's "
+        f"{GITHUB_COMMENT_LIMIT:,}-character limit. The full plan is in the job "
+        "log and in the saved plan file.\n"
     )
 
 

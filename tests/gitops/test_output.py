@@ -69,6 +69,54 @@ def test_small_markdown_plan_is_whole_and_collapsed_per_kind() -> None:
     assert "- +919800000029 account_managers  'AM-17'" in text
 
 
+def _creates(kind: str, count: int, key: str, value: Any, prefix: str) -> list[Change]:
+    return [
+        Change(f"+91{prefix}{i:08d}", kind, CREATE, key, None, value, ())
+        for i in range(count)
+    ]
+
+
+def _sections(text: str) -> dict[str, tuple[str, list[str]]]:
+    """Each collapsed section's summary and its lines, by kind."""
+    found = {}
+    for block in text.split("<details><summary>")[1:]:
+        summary, rest = block.split("</summary>", 1)
+        lines = [line for line in rest.splitlines() if line.startswith("+ ")]
+        found[summary.split(":", 1)[0]] = (summary, lines)
+    return found
+
+
+def test_truncated_markdown_gives_every_kind_its_section_and_a_fair_share() -> None:
+    sticky = {"agent": "1077", "until": -1}
+    changes = (
+        _creates("dnc", 3000, "", -1, "98")
+        + _creates("sticky_agents", 500, "all||", sticky, "97")
+        + _creates("account_managers", 20, "", "AM-````-17", "96")
+    )
+
+    text = render.markdown(Plan(changes, 1_800_000_000, 3520), TZ)
+
+    assert len(text) <= render.GITHUB_COMMENT_LIMIT
+    sections = _sections(text)
+    assert sections["account_managers"][0] == "account_managers: 20 to create"
+    assert len(sections["account_managers"][1]) == 20
+    shown = {}
+    for kind, total in (("dnc", 3000), ("sticky_agents", 500)):
+        summary, lines = sections[kind]
+        hidden = total - len(lines)
+        assert summary == (
+            f"{kind}: {total} to create ({hidden:,} of {total:,} changes not shown)"
+        )
+        shown[kind] = sum(len(line) + 1 for line in lines)
+    # Both truncated kinds get the same room, to within one line.
+    assert abs(shown["dnc"] - shown["sticky_agents"]) < 80
+    assert shown["dnc"] > render.MARKDOWN_LIMIT // 3
+    hidden = 3520 - sum(len(lines) for _, lines in sections.values())
+    assert f"**Truncated:** {hidden:,} changes not shown" in text
+    assert text.count("<details>") == text.count("</details>") == 3
+    assert text.count("`````diff\n") == 1  # the backticks stay fenced
+
+
 def test_markdown_keeps_backticks_in_values_inside_the_fence() -> None:
     change = Change("+919800000001", "account_managers", CREATE, "", None, "A```B", ())
     text = render.markdown(Plan([change], 1_800_000_000, 1), TZ)
