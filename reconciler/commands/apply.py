@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from reconciler import declarations, expiry, planfile, planner, render, safety, workflow
 from reconciler.apply import APPLIED, FAILED
@@ -22,6 +24,7 @@ from reconciler.commands import plan as plan_command
 from reconciler.declarations import DNC, STICKY
 from reconciler.endpoint import Endpoint, open_endpoint
 from reconciler.errors import OutdatedPlanError, PlanFileError, StalePlanError
+from reconciler.essence import Essence
 from reconciler.plan import Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import State, locked
@@ -143,12 +146,15 @@ def run_saved(args: argparse.Namespace, path: Path) -> int:
                 "plan again"
             )
         with open_endpoint(config) as endpoint:
-            return asyncio.run(_apply_saved(args, saved, state, endpoint, config, now))
+            return asyncio.run(
+                _apply_saved(args, saved, declared, state, endpoint, config, now)
+            )
 
 
 async def _apply_saved(
     args: argparse.Namespace,
     saved: planfile.SavedPlan,
+    declared: declarations.Declarations,
     state: State,
     endpoint: Endpoint,
     config: Settings,
@@ -161,7 +167,8 @@ async def _apply_saved(
         return common.EXIT_UNSAFE
 
     async with workflow.client_for(endpoint, config) as client:
-        await check_fresh(plan, client, config, now)
+        live = await check_fresh(plan, client, config, now)
+        check_derived(plan, declared, state, live, config)
         report = await workflow.execute(
             plan, state, client, config, now, saved.checksum
         )
@@ -172,8 +179,8 @@ async def _apply_saved(
 
 async def check_fresh(
     plan: Plan, client: DirectoryClient, config: Settings, now: int
-) -> None:
-    """Raise StalePlanError unless every changed number reads as it did.
+) -> dict[str, Essence]:
+    """What the changed numbers read now; StalePlanError unless as they did.
 
     An expiry the plan would send that has passed since is stale too: the API
     rejects past expiries.
@@ -189,6 +196,49 @@ async def check_fresh(
     moved |= {change.number for change in plan.changes if _lapsed(change, now)}
     if moved:
         raise StalePlanError(sorted(moved))
+    return live
+
+
+def check_derived(
+    plan: Plan,
+    declared: declarations.Declarations,
+    state: State,
+    live: dict[str, Essence],
+    config: Settings,
+) -> None:
+    """Refuse a plan whose changes are not those its inputs give.
+
+    The declarations, the state and every changed number are as the plan
+    was computed from, so planning those numbers again must give the same
+    changes and calls. A file whose calls were rewritten, and its checksum
+    computed anew, fails here: what is sent is only ever what was derived.
+    """
+    again = planner.build(declared, state, live, plan.as_of, config.wire_number_format)
+    kinds = tuple(plan.targets.get("kinds", ()))
+    again = workflow.narrow(again, workflow.Targets(kinds=kinds), state)
+
+    ours, theirs = _per_number(again), _per_number(plan)
+    differ = sorted(
+        number
+        for number in live
+        if ours.get(number) != theirs.get(number)
+        or _plain(again.desired.get(number)) != _plain(plan.desired.get(number))
+    )
+    if differ:
+        raise OutdatedPlanError(
+            "the saved plan's changes are not what its declarations, state and "
+            f"live reads give for {', '.join(differ)}; plan again"
+        )
+
+
+def _per_number(plan: Plan) -> dict[str, Any]:
+    grouped = plan.by_number()
+    return {n: _plain([c.to_dict() for c in cs]) for n, cs in grouped.items()}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as its JSON reads back, so tuples and lists compare equal."""
+    return json.loads(json.dumps(value, sort_keys=True))
 
 
 def _lapsed(change: Change, now: int) -> bool:

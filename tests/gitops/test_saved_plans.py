@@ -179,3 +179,41 @@ def test_saved_plan_file_follows_the_schema(
     assert doc["format_version"] == 1
     assert len(doc["fingerprints"]) == doc["numbers_read"] == 13
     assert doc["checksum"].startswith("sha256:")
+
+
+def test_a_plan_whose_calls_were_rewritten_and_resealed_is_refused(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    out = _save(run, workdir)
+
+    def forge(doc: dict[str, Any]) -> None:
+        change = next(c for c in doc["changes"] if c["kind"] == "account_managers")
+        change["calls"][0]["params"]["AcManId"] = "AM-99"
+
+    rewrite_plan(out, forge)
+
+    result = run("apply", out, "--allow-dnc-removal")
+
+    assert result.code == 4
+    assert "changes are not what its declarations" in result.err
+    assert sandbox.writes() == 0
+
+
+def test_a_plan_with_a_change_added_and_resealed_is_refused(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    out = _save(run, workdir)
+
+    def forge(doc: dict[str, Any]) -> None:
+        change = dict(doc["changes"][0])
+        change["calls"] = [
+            {"action": "Blacklist", "params": {"contact": "919876543210", "RESET": 1}}
+        ]
+        doc["changes"].append(change)
+
+    rewrite_plan(out, forge)
+
+    result = run("apply", out, "--allow-dnc-removal")
+
+    assert result.code == 4
+    assert sandbox.writes() == 0
