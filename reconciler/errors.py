@@ -78,7 +78,16 @@ class DeclarationError(ReconcilerError):
 
 
 class SettingsError(ReconcilerError):
-    """A setting is invalid: in reconciler.yaml, the environment or a flag."""
+    """A setting is invalid: in reconciler.yaml, the environment or a flag.
+
+    ``message`` says what is wrong and ``hint``, when there is one, how to fix
+    it, so that a caller can place them where the setting was written.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} ({hint})" if hint else message)
 
 
 class StateError(ReconcilerError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import zoneinfo
@@ -24,6 +25,8 @@ ENVIRONMENT = {
     "RECONCILER_REGION": "region",
     "RECONCILER_TIMEZONE": "timezone",
 }
+REGION_HINT = "use an ISO 3166-1 alpha-2 code such as 'IN', 'US' or 'GB'"
+TIMEZONE_HINT = "use an IANA name such as 'Asia/Kolkata' or 'UTC'"
 KINDS = ("dnc", "sticky_agents", "account_managers", "contacts", "blacklist")
 
 
@@ -113,16 +116,44 @@ def load(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(root=root)
     settings = _apply_project_file(settings, root)
     settings = _apply_environment(settings, environ)
-    _check(settings)
-    return settings
+    return _checked(settings)
 
 
 def override(settings: Settings, **flags: Any) -> Settings:
     """Apply command-line flags; ``None`` means the flag was not given."""
     given = {k: v for k, v in flags.items() if v is not None}
-    updated = replace(settings, **given)
-    _check(updated)
-    return updated
+    return _checked(replace(settings, **given))
+
+
+def region_code(value: str) -> str:
+    """``value`` as the upper-case region code phonenumbers knows (``in``: IN).
+
+    Raises SettingsError for a code that names no region.
+    """
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"unknown region {value!r}", REGION_HINT)
+    return code
+
+
+def timezone_name(value: str) -> str:
+    """``value`` if it names an IANA time zone; SettingsError otherwise."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"unknown time zone {value!r}", _timezone_hint(value)
+        ) from None
+    return value
+
+
+def _timezone_hint(value: str) -> str:
+    # Names are case-sensitive on most systems: `asia/kolkata` is not found.
+    names = {name.lower(): name for name in zoneinfo.available_timezones()}
+    close = difflib.get_close_matches(value.lower(), list(names), n=1)
+    if close:
+        return f"did you mean {names[close[0]]!r}?"
+    return TIMEZONE_HINT
 
 
 def find_project_file(root: Path) -> Path | None:
@@ -221,7 +252,7 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
     for variable, attr in ENVIRONMENT.items():
         value = environ.get(variable, "").strip()
         if value:
-            changes[attr] = value
+            changes[attr] = _environment_value(variable, attr, value)
 
     creds = Credentials(
         user_id=environ.get(contract.ENV_USER_ID) or None,
@@ -232,21 +263,22 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
     return replace(settings, **changes)
 
 
-def _check(settings: Settings) -> None:
-    if settings.region not in phonenumbers.SUPPORTED_REGIONS:
-        raise SettingsError(
-            f"unknown region {settings.region!r}; use an ISO 3166 code such as 'IN'"
-        )
+def _environment_value(variable: str, attr: str, value: str) -> str:
+    check = {"region": region_code, "timezone": timezone_name}[attr]
     try:
-        zoneinfo.ZoneInfo(settings.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"unknown time zone {settings.timezone!r}; use an IANA name such as "
-            "'Asia/Kolkata'"
-        ) from None
+        return check(value)
+    except SettingsError as exc:
+        raise SettingsError(f"{variable}: {exc.message}", exc.hint) from None
+
+
+def _checked(settings: Settings) -> Settings:
+    """``settings`` with the region upper-cased; SettingsError if any is invalid."""
+    region = region_code(settings.region)
+    timezone_name(settings.timezone)
     if settings.parallelism < 1:
         raise SettingsError("parallelism must be at least 1")
     if settings.rate is not None and settings.rate <= 0:
         raise SettingsError("rate must be a positive number of requests per second")
     if settings.wire_number_format not in ("digits", "e164"):
         raise SettingsError("wire_number_format must be 'digits' or 'e164'")
+    return replace(settings, region=region)

@@ -6,8 +6,9 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeAlias
 
@@ -24,6 +25,8 @@ EXIT_CHANGES = 2
 EXIT_UNSAFE = 3
 EXIT_STALE = 4
 
+_URL = re.compile(r"^https?://[^\s/]+")
+
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
@@ -38,6 +41,14 @@ def add_paths(parser: argparse.ArgumentParser) -> None:
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The settings flags, the endpoint, and the bounds of API requests."""
+    add_settings_options(parser)
+    parser.add_argument(
+        "--base-url",
+        type=base_url,
+        metavar="URL",
+        help="DeepCall API base URL (over DEEPCALL_BASE_URL)",
+    )
     parser.add_argument("--parallelism", type=positive_int, help="concurrent requests")
     parser.add_argument(
         "--rate", type=positive_number, help="requests per second at most"
@@ -92,9 +103,36 @@ def _finite(text: str) -> float:
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     """Flags over reconciler.yaml and RECONCILER_* variables."""
     parser.add_argument(
-        "--region", help="default region of numbers without a country code"
+        "--region",
+        type=_setting(settings.region_code),
+        help="default region of numbers without a country code, such as IN",
     )
-    parser.add_argument("--timezone", help="IANA time zone of date-only `until`")
+    parser.add_argument(
+        "--timezone",
+        type=_setting(settings.timezone_name),
+        help="IANA time zone of date-only `until`, such as Asia/Kolkata",
+    )
+
+
+def _setting(check: Callable[[str], str]) -> Callable[[str], str]:
+    """An argparse type that reports a SettingsError as a usage error."""
+
+    def convert(text: str) -> str:
+        try:
+            return check(text)
+        except SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def base_url(text: str) -> str:
+    """An argparse type: an http or https URL."""
+    if not _URL.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http(s) URL (such as https://v4-api.deepcall.com)"
+        )
+    return text
 
 
 def paths(args: argparse.Namespace) -> list[Path]:
@@ -103,15 +141,15 @@ def paths(args: argparse.Namespace) -> list[Path]:
 
 def settings_for(args: argparse.Namespace, where: list[Path]) -> settings.Settings:
     """Settings for the declarations at ``where``, with the flags on top."""
-    loaded = settings.load(settings.declarations_root(where))
-    return settings.override(
-        loaded,
-        parallelism=getattr(args, "parallelism", None),
-        rate=getattr(args, "rate", None),
-        timeout=getattr(args, "timeout", None),
-        region=getattr(args, "region", None),
-        timezone=getattr(args, "timezone", None),
-    )
+    return with_flags(settings.load(settings.declarations_root(where)), args)
+
+
+def with_flags(
+    loaded: settings.Settings, args: argparse.Namespace
+) -> settings.Settings:
+    """``loaded`` overridden by the settings flags the command has and was given."""
+    names = ("parallelism", "rate", "timeout", "region", "timezone", "base_url")
+    return settings.override(loaded, **{n: getattr(args, n, None) for n in names})
 
 
 def usage(parser: argparse.ArgumentParser) -> int:

@@ -65,12 +65,7 @@ def register(commands: common.Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     root = project_root(out)
-    config = settings.override(
-        settings.load(root),
-        parallelism=args.parallelism,
-        rate=args.rate,
-        timeout=args.timeout,
-    )
+    config = common.with_flags(settings.load(root), args)
     now = int(time.time())
     wanted = _numbers(args, config)
     existing = _existing(root, config, now)

@@ -20,6 +20,7 @@ def register(commands: common.Subparsers) -> None:
         "expiring", help="DNC and sticky entries that lapse within a window"
     )
     common.add_paths(expiring)
+    common.add_settings_options(expiring)
     expiring.add_argument(
         "--within",
         default="14d",
