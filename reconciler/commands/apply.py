@@ -127,6 +127,12 @@ def run_saved(args: argparse.Namespace, path: Path) -> int:
         )
     saved = planfile.load(path)
     where = [Path(p) for p in saved.paths]
+    missing = [str(p) for p in where if not p.exists()]
+    if missing:
+        raise PlanFileError(
+            f"{path}: the declarations it was planned from are not here: "
+            f"{', '.join(missing)}; apply it from the folder it was planned in"
+        )
     config = common.settings_for(args, where)
     now = int(time.time())
     declared = declarations.load(where, config, now)

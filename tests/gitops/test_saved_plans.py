@@ -217,3 +217,17 @@ def test_a_plan_with_a_change_added_and_resealed_is_refused(
 
     assert result.code == 4
     assert sandbox.writes() == 0
+
+
+def test_a_plan_applied_from_another_folder_says_where_to_apply_it(
+    run: Any, workdir: Path, sandbox: Sandbox, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(workdir.parent)
+    out = _save(run, Path(workdir.name)).resolve()
+    monkeypatch.chdir(workdir)
+
+    result = run("apply", out, "--allow-dnc-removal")
+
+    assert result.code == 1
+    assert "apply it from the folder it was planned in" in result.err
+    assert sandbox.writes() == 0
