@@ -256,7 +256,7 @@ class _Checker:
                 continue
             entry = self._entry(display, kind, index, item, location)
             if entry is not None:
-                self._remember(entry)
+                self.entries.append(entry)
 
     def _entry(
         self,
@@ -272,6 +272,11 @@ class _Checker:
         self._check_entry_schema(display, kind, index, item)
         number = self._number(display, item, "number")
         value, key = self._value(display, kind, item)
+        if number is not None and _identified(item, key):
+            # Before any reason to leave the entry out: an invalid or expired
+            # copy is still a declaration of the number, and a second one is
+            # a duplicate however the first turns out.
+            self._remember(kind, number, key, location)
         if number is None or len(self.problems) > before:
             return None
 
@@ -441,10 +446,10 @@ class _Checker:
         position = yamlfile.walk_positions(data, path) or (0, 0)
         self.problems.append(Problem(Location(display, *position), message, hint))
 
-    def _remember(self, entry: Entry) -> None:
-        identity = (entry.kind, entry.number, entry.key)
-        self.seen.setdefault(identity, []).append(entry.location)
-        self.entries.append(entry)
+    def _remember(
+        self, kind: str, number: str, key: StickyKey | None, location: Location
+    ) -> None:
+        self.seen.setdefault((kind, number, key), []).append(location)
 
     def duplicate_problems(self) -> list[Problem]:
         problems = []
@@ -479,6 +484,11 @@ def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
         return True  # _until explains the accepted forms
     is_number = path in (["number"], ["cli"]) or (len(path) == 2 and path[0] == "dids")
     return is_number and error.validator in ("type", "pattern")
+
+
+def _identified(item: yamlfile.LocatedMap, key: StickyKey | None) -> bool:
+    """Whether a sticky rule's identity is known: a `cli` given is a valid one."""
+    return key is None or "cli" not in item or key.cli is not None
 
 
 def _contact_fields(item: yamlfile.LocatedMap) -> tuple[tuple[str, str], ...]:

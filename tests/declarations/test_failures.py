@@ -129,6 +129,29 @@ def test_a_sticky_rule_is_a_duplicate_only_with_the_same_identity() -> None:
     assert "duplicate-sticky-rule.yaml:3:5" in found[0].message
 
 
+def test_a_number_declared_again_after_an_expired_entry_is_a_duplicate() -> None:
+    found = problems("duplicate-of-an-expired-entry.yaml")
+
+    assert [(place(p), p.severity) for p in found] == [
+        (("duplicate-of-an-expired-entry.yaml", 3, 5), "warning"),
+        (("duplicate-of-an-expired-entry.yaml", 5, 5), "error"),
+    ]
+    assert "duplicate dnc entry for +919876543210" in found[1].message
+    assert "duplicate-of-an-expired-entry.yaml:3:5" in found[1].message
+
+
+def test_a_number_declared_again_after_an_invalid_entry_is_a_duplicate() -> None:
+    found = problems("duplicate-of-an-invalid-entry.yaml")
+
+    duplicates = [p for p in found if "duplicate" in p.message]
+    assert [place(p) for p in duplicates] == [
+        ("duplicate-of-an-invalid-entry.yaml", 5, 5)
+    ]
+    assert "account_managers entry for +919876543210" in duplicates[0].message
+    assert "duplicate-of-an-invalid-entry.yaml:3:5" in duplicates[0].message
+    assert any("manager" in p.message for p in found if p not in duplicates)
+
+
 def test_every_problem_of_every_file_is_listed_sorted() -> None:
     names = ["unknown-field.yaml", "invalid-number.yaml", "duplicate-key.yaml"]
     found = problems(*names)
