@@ -20,7 +20,7 @@ from reconciler.commands import (
     sandbox,
     validate,
 )
-from reconciler.errors import DeclarationError, ReconcilerError
+from reconciler.errors import DeclarationError, ProjectFileError, ReconcilerError
 
 COMMANDS = (validate, plan, apply, importer, drift, report, ledger, sandbox)
 
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         code: int = args.handler(args)
-    except DeclarationError as exc:
+    except (DeclarationError, ProjectFileError) as exc:
         common.print_problems(exc.problems, getattr(args, "format", "text"))
         code = exc.exit_code
     except ReconcilerError as exc:

@@ -3,6 +3,7 @@
     ReconcilerError
     ├── DeclarationError        invalid declarations; carries every Problem
     ├── SettingsError           an invalid setting or project file
+    │   └── ProjectFileError    an invalid reconciler.yaml; carries every Problem
     ├── StateError              the state file cannot be read, written or locked
     ├── PlanFileError           a saved plan that is unreadable or tampered with
     │   ├── StalePlanError      a saved plan whose numbers changed since
@@ -88,6 +89,14 @@ class SettingsError(ReconcilerError):
         self.message = message
         self.hint = hint
         super().__init__(f"{message} ({hint})" if hint else message)
+
+
+class ProjectFileError(SettingsError):
+    """reconciler.yaml is invalid; ``problems`` lists every finding, located."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=Problem.sort_key)
+        super().__init__("; ".join(str(p) for p in self.problems))
 
 
 class StateError(ReconcilerError):

@@ -7,12 +7,17 @@ same schema by fastjsonschema first; only an entry it refuses goes through
 jsonschema, which stays the authority and writes the messages. A large
 directory is thus checked at the speed of compiled code while every message
 still comes from one place.
+
+The project file's schema errors are turned into Problems here too, each at
+the place of its value (or of its key, for a key the schema does not know),
+with what is wrong and how to fix it in the reader's words.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import functools
 import json
 import re
@@ -23,6 +28,9 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 from jsonschema.protocols import Validator
+
+from reconciler import yamlfile
+from reconciler.errors import Location, Problem
 
 DIRECTORY = "directory.schema.json"
 PROJECT = "reconciler.schema.json"
@@ -38,6 +46,21 @@ ENTRY_DEFS = {
 }
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+}
+_BOUNDS = {
+    "minimum": "at least",
+    "exclusiveMinimum": "greater than",
+    "maximum": "at most",
+    "exclusiveMaximum": "less than",
+}
 
 
 @functools.cache
@@ -116,3 +139,150 @@ def _is_date(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def project_problems(display: str, data: Any) -> list[Problem]:
+    """Every way ``data``, a project file read by yamlfile, breaks its schema."""
+    problems: list[Problem] = []
+    for error in project_validator().iter_errors(data):
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            problems += _unknown_keys(display, data, path, error)
+            continue
+        line, column = yamlfile.walk_positions(data, path) or (0, 0)
+        message, hint = _explain(error, path)
+        problems.append(Problem(Location(display, line, column), message, hint))
+    return sorted(problems, key=Problem.sort_key)
+
+
+def describe(value: Any) -> str:
+    """A YAML value as the reader wrote it: ``a list``, ``int 5``, ..."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _unknown_keys(
+    display: str, data: Any, path: list[Any], error: jsonschema.ValidationError
+) -> list[Problem]:
+    container: Any = error.instance
+    allowed = list(_schema_of(error).get("properties", {}))
+    positions = getattr(container, "key_positions", {})
+    fallback = yamlfile.walk_positions(data, path) or (0, 0)
+    problems = []
+    for key in container:
+        if key not in allowed:
+            line, column = positions.get(key, fallback)
+            problems.append(
+                Problem(
+                    Location(display, line, column),
+                    f"unknown setting {_name([*path, key])!r}",
+                    _did_you_mean(str(key), allowed),
+                )
+            )
+    return problems
+
+
+def _did_you_mean(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "known here: " + ", ".join(allowed)
+
+
+def _explain(error: jsonschema.ValidationError, path: list[Any]) -> tuple[str, str]:
+    """What is wrong with the value at ``path``, and how to fix it."""
+    wanted: Any = error.validator_value
+    if error.validator == "uniqueItems":
+        hint = "remove the repeated value"
+    elif error.validator == "const":
+        hint = f"write `{_name(path)}: {json.dumps(wanted)}`"
+    else:
+        hint = _example(path, _schema_of(error))
+    return _message(error, _name(path)), hint
+
+
+def _message(error: jsonschema.ValidationError, name: str) -> str:
+    kind = str(error.validator)
+    value: Any = error.instance
+    wanted: Any = error.validator_value
+    if kind == "type":
+        return f"{name} must be {_type_words(wanted)}, not {describe(value)}"
+    if kind in ("const", "enum"):
+        choices = [wanted] if kind == "const" else wanted
+        listed = " or ".join(json.dumps(choice) for choice in choices)
+        return f"{name} must be {listed}, not {_shown(value)}"
+    if kind in ("oneOf", "anyOf"):
+        forms = " or ".join(_form(schema) for schema in wanted)
+        return f"{name} must be {forms}, not {_shown(value)}"
+    if kind in _BOUNDS:
+        return f"{name} must be {_BOUNDS[kind]} {wanted}, not {value!r}"
+    if kind == "uniqueItems":
+        return f"{name} lists {_repeated(value)!r} more than once"
+    if kind == "minLength":
+        return f"{name} must not be empty"
+    if kind in ("pattern", "format"):
+        return f"{name}: {value!r} is not in the expected form"
+    return f"{name}: {error.message}"
+
+
+def _shown(value: Any) -> str:
+    return describe(value) if isinstance(value, dict | list) else repr(value)
+
+
+def _schema_of(error: jsonschema.ValidationError) -> dict[str, Any]:
+    return error.schema if isinstance(error.schema, dict) else {}
+
+
+def _name(path: list[Any]) -> str:
+    """A setting's path as written in prose: ``reference.caller_lines[0]``."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text or "the project file"
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    return " or ".join(_TYPE_WORDS.get(str(n), str(n)) for n in names)
+
+
+def _form(schema: dict[str, Any]) -> str:
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    words = _type_words(schema.get("type", "any value"))
+    item_type = schema.get("items", {}).get("type")
+    if item_type == "string":
+        words += " of strings"
+    return words
+
+
+def _repeated(values: list[Any]) -> Any:
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            return value
+        seen.append(value)
+    return None
+
+
+def _example(path: list[Any], schema: dict[str, Any]) -> str:
+    """``for example `region: "IN"```, from the schema's examples or default."""
+    examples = list(schema.get("examples", []))
+    if not examples and "default" in schema:
+        examples = [schema["default"]]
+    if not examples:
+        known = list(schema.get("properties", {}))
+        return f"its settings are: {', '.join(known)}" if known else ""
+    leaf = path[-1] if path else ""
+    written = [json.dumps(v) for v in examples[:2]]
+    if isinstance(leaf, str) and leaf:
+        written = [f"{leaf}: {w}" for w in written]
+    return "for example " + " or ".join(f"`{w}`" for w in written)

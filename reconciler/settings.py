@@ -6,7 +6,7 @@ import difflib
 import logging
 import os
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import phonenumbers
 
 from reconciler import contract, yamlfile
-from reconciler.errors import SettingsError
+from reconciler.errors import Location, Problem, ProjectFileError, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,13 @@ def _timezone_hint(value: str) -> str:
     return TIMEZONE_HINT
 
 
+# Settings whose values a schema cannot check: the names must exist.
+_VALUE_CHECKS: dict[str, Callable[[str], str]] = {
+    "region": region_code,
+    "timezone": timezone_name,
+}
+
+
 def find_project_file(root: Path) -> Path | None:
     for name in PROJECT_FILE_NAMES:
         candidate = root / name
@@ -168,37 +175,77 @@ def _apply_project_file(settings: Settings, root: Path) -> Settings:
     path = find_project_file(root)
     if path is None:
         return settings
+    data = _read_project_file(path)
+    if data is None:
+        return settings
+    log.debug("settings from %s", path)
+    return _merge_project_data(settings, data)
 
+
+def _read_project_file(path: Path) -> yamlfile.LocatedMap | None:
+    """The project file's settings; ProjectFileError lists all that is wrong."""
     # The same safe, located reader as the declarations: duplicate keys,
     # alias bombs and bad bytes are refused with their place.
     try:
         data = yamlfile.load(path)
     except yamlfile.YamlFileError as exc:
-        raise SettingsError(f"project file: {exc.problem}") from None
+        raise ProjectFileError([exc.problem]) from None
     if data is None:
-        return settings
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: the project file must be a mapping of settings")
+        return None
+    if not isinstance(data, yamlfile.LocatedMap):
+        raise ProjectFileError([_not_a_mapping(path, data)])
 
-    _validate_project_file(path, data)
-    log.debug("settings from %s", path)
-    return _merge_project_data(settings, data)
+    from reconciler import schemas  # jsonschema only when there is a file
+
+    # A region or zone that phonenumbers or zoneinfo refuse is explained
+    # better than by the schema's pattern, so those come first at a place.
+    problems = _value_problems(str(path), data)
+    problems += schemas.project_problems(str(path), data)
+    if problems:
+        raise ProjectFileError(_one_per_place(problems))
+    return data
 
 
-def _validate_project_file(path: Path, data: dict[str, Any]) -> None:
+def _not_a_mapping(path: Path, data: Any) -> Problem:
     from reconciler import schemas
 
-    messages = []
-    for error in schemas.project_validator().iter_errors(data):
-        steps = list(error.absolute_path)
-        line, column = yamlfile.walk_positions(data, steps) or (0, 0)
-        where = ".".join(str(step) for step in steps)
-        prefix = f"{where}: " if where else ""
-        messages.append(
-            (line, column, f"{path}:{line}:{column}: {prefix}{error.message}")
-        )
-    if messages:
-        raise SettingsError("; ".join(text for *_, text in sorted(messages)))
+    line, column = getattr(data, "position", None) or _first_value(path)
+    return Problem(
+        Location(str(path), line, column),
+        f"the project file must be a mapping of settings, not {schemas.describe(data)}",
+        "write one `name: value` line per setting, such as `region: IN`",
+    )
+
+
+def _first_value(path: Path) -> tuple[int, int]:
+    """Where a document that is a single scalar starts (YAML keeps no place)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text and not text.startswith(("#", "%", "---")):
+            return number, len(line) - len(line.lstrip()) + 1
+    return 1, 1
+
+
+def _value_problems(display: str, data: yamlfile.LocatedMap) -> list[Problem]:
+    problems = []
+    for key, check in _VALUE_CHECKS.items():
+        value = data.get(key)
+        if not isinstance(value, str):
+            continue  # the schema says what it should be
+        try:
+            check(value)
+        except SettingsError as exc:
+            where = Location(display, *data.value_positions[key])
+            problems.append(Problem(where, exc.message, exc.hint))
+    return problems
+
+
+def _one_per_place(problems: list[Problem]) -> list[Problem]:
+    kept: dict[Location, Problem] = {}
+    for problem in problems:
+        kept.setdefault(problem.location, problem)
+    return list(kept.values())
 
 
 def _merge_project_data(settings: Settings, data: dict[str, Any]) -> Settings:
@@ -264,7 +311,7 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
 
 
 def _environment_value(variable: str, attr: str, value: str) -> str:
-    check = {"region": region_code, "timezone": timezone_name}[attr]
+    check = _VALUE_CHECKS[attr]
     try:
         return check(value)
     except SettingsError as exc:

@@ -1,9 +1,10 @@
 """`reconciler validate`: check declarations offline, every problem at once.
 
 Nothing is sent anywhere: this is the check a pull request runs first (and
-the pre-commit hook of `.pre-commit-hooks.yaml`). Problems go to stderr as
+the pre-commit hook of `.pre-commit-hooks.yaml`). Problems, in the
+declarations or in reconciler.yaml, go to stderr as
 `file:line:column: severity: message (hint)`, sorted, or as JSON on stdout
-with `--format json`; under GitHub Actions they are also printed as
+with `--format json`; under GitHub Actions they are also printed on stderr as
 annotations. The exit code is 1 if any problem is an error.
 """
 
