@@ -68,14 +68,21 @@ def offline_plan(
 
 @dataclass(frozen=True)
 class Targets:
-    """The numbers and kinds a command is narrowed to; empty means all."""
+    """The numbers and kinds a command is narrowed to; empty means all.
+
+    ``within``, when set, holds the numbers that the declaration files named
+    on the command line declare, when those are only part of the project.
+    """
 
     only: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    within: frozenset[str] | None = None
 
     def numbers(self, scope: list[str]) -> list[str]:
         chosen = sorted(set(self.only)) if self.only else scope
+        if self.within is not None:
+            chosen = [n for n in chosen if n in self.within]
         return [n for n in chosen if n not in self.exclude]
 
     def to_dict(self) -> dict[str, list[str]]:

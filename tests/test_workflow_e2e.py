@@ -150,3 +150,19 @@ def _get_info(sandbox: Sandbox, number: str) -> dict[str, Any]:
     )
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+def test_one_file_of_a_project_plans_its_numbers_and_removes_nothing_else(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
+    writes = sandbox.writes()
+
+    result = run("apply", workdir / "sticky_agents.yaml", "--auto-approve")
+
+    assert result.code == 0, result.err
+    assert "Working on the 4 numbers declared in" in result.err
+    assert "Plan: 0 to create, 0 to update, 0 to delete." in result.out
+    assert sandbox.writes() == writes
+    # The whole project still holds: the managers and rules stay in place.
+    assert "Plan: 0 to create, 0 to update, 0 to delete." in run("plan", workdir).out

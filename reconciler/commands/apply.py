@@ -56,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return run_saved(args, where[0])
 
     config = common.settings_for(args, where)
-    targets = common.targets_for(args, config)
     now = int(time.time())
-    declared = declarations.load(where, config, now)
+    declared, targets = common.load_declarations(args, where, config, now)
 
     with (
         locked(
@@ -66,39 +65,50 @@ def run(args: argparse.Namespace) -> int:
         ) as state,
         open_endpoint(config) as endpoint,
     ):
-        return asyncio.run(
-            _apply(args, declared, state, endpoint, config, now, targets)
-        )
+        plan = asyncio.run(_plan(declared, state, endpoint, config, now, targets))
+        common.print_plan(plan, config, "text")
+        if _refused(args, plan, state, config):
+            return common.EXIT_UNSAFE
+        # Asked outside the event loop, so that Ctrl-C at the prompt stops.
+        if not args.auto_approve and not plan.empty and not common.confirm():
+            print("Apply cancelled.", file=sys.stderr)
+            return common.EXIT_ERROR
+
+        paths = [str(path) for path in where]
+        checksum = planfile.checksum(planfile.document(plan, paths, state.serial))
+        report = asyncio.run(_execute(plan, state, endpoint, config, now, checksum))
+    print_report(report)
+    return common.EXIT_OK if report.ok else common.EXIT_ERROR
 
 
-async def _apply(
-    args: argparse.Namespace,
+async def _plan(
     declared: declarations.Declarations,
     state: State,
     endpoint: Endpoint,
     config: Settings,
     now: int,
     targets: workflow.Targets,
-) -> int:
+) -> Plan:
     async with workflow.client_for(endpoint, config) as client:
         numbers, unknown = plan_command.scope(declared, state, targets)
         plan = await workflow.refresh_plan(
             declared, state, client, config, now, numbers
         )
-        plan = plan_command.finish(plan, declared, state, targets, unknown)
-        common.print_plan(plan, config, "text")
-        if _refused(args, plan, state, config):
-            return common.EXIT_UNSAFE
-        if not args.auto_approve and not plan.empty and not common.confirm():
-            print("Apply cancelled.", file=sys.stderr)
-            return common.EXIT_ERROR
+    return plan_command.finish(plan, declared, state, targets, unknown)
 
-        paths = [str(path) for path in common.paths(args)]
-        checksum = planfile.checksum(planfile.document(plan, paths, state.serial))
+
+async def _execute(
+    plan: Plan,
+    state: State,
+    endpoint: Endpoint,
+    config: Settings,
+    now: int,
+    checksum: str,
+) -> workflow.ApplyReport:
+    async with workflow.client_for(endpoint, config) as client:
         report = await workflow.execute(plan, state, client, config, now, checksum)
-        state.write()
-    print_report(report)
-    return common.EXIT_OK if report.ok else common.EXIT_ERROR
+    state.write()
+    return report
 
 
 def _refused(
@@ -135,7 +145,7 @@ def run_saved(args: argparse.Namespace, path: Path) -> int:
         )
     config = common.settings_for(args, where)
     now = int(time.time())
-    declared = declarations.load(where, config, now)
+    declared, _ = common.load_declarations(args, where, config, now)
     if declared.digest != saved.plan.digest:
         raise OutdatedPlanError(
             f"{path}: the declarations in {', '.join(saved.paths)} changed since "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -14,7 +15,8 @@ from typing import TypeAlias
 
 import rich.console
 
-from reconciler import numbers, render, settings
+from reconciler import declarations, numbers, render, settings, yamlfile
+from reconciler.declarations import Declarations
 from reconciler.errors import Problem, SettingsError
 from reconciler.plan import Plan
 from reconciler.workflow import Targets
@@ -211,6 +213,37 @@ def targets_for(args: argparse.Namespace, config: settings.Settings) -> Targets:
         exclude=_numbers_flag("--exclude", args.exclude, config.region),
         kinds=tuple(sorted(set(args.kind))),
     )
+
+
+def load_declarations(
+    args: argparse.Namespace,
+    where: list[Path],
+    config: settings.Settings,
+    now: int,
+) -> tuple[Declarations, Targets]:
+    """The project's declarations, and the targets that PATH narrows them to.
+
+    The state covers every number of the project at the settings' root.
+    Given only some of its files, a command must not take the entries of
+    the others for removed: it reads the whole project as what is declared,
+    and works on the numbers that the given files declare.
+    """
+    targets = targets_for(args, config)
+    given = declarations.load(where, config, now)
+    project = yamlfile.iter_files([config.root], skip=settings.PROJECT_FILE_NAMES)
+    named = {path.resolve() for path in given.files}
+    if all(path.resolve() in named for path in project):
+        return given, targets
+
+    whole = declarations.load([config.root], config, now)
+    chosen = given.numbers()
+    print(
+        f"Working on the {len(chosen)} numbers declared in "
+        f"{', '.join(map(str, where))}; the rest of the project in "
+        f"{config.root} counts as declared and is left alone.",
+        file=sys.stderr,
+    )
+    return whole, dataclasses.replace(targets, within=frozenset(chosen))
 
 
 def _numbers_flag(flag: str, values: list[str], region: str) -> tuple[str, ...]:

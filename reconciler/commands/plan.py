@@ -52,14 +52,13 @@ def register(commands: common.Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     where = common.paths(args)
     config = common.settings_for(args, where)
-    targets = common.targets_for(args, config)
     if args.out is not None and args.no_refresh:
         raise PlanFileError(
             "--out needs live reads: apply checks a saved plan against what "
             "was read; drop --no-refresh"
         )
     now = int(time.time())
-    declared = declarations.load(where, config, now)
+    declared, targets = common.load_declarations(args, where, config, now)
 
     with locked(
         workflow.state_path(config), args.lock_timeout, common.lock_waiting
