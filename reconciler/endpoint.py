@@ -14,8 +14,14 @@ import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from reconciler.errors import SettingsError
 from reconciler.settings import Credentials, Settings
+
+if TYPE_CHECKING:
+    from reconciler.sandbox import EmbeddedSandbox
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +42,44 @@ def open_endpoint(settings: Settings) -> Iterator[Endpoint]:
         yield Endpoint(settings.base_url, settings.credentials, embedded=False)
         return
 
+    # Imported here: a real endpoint needs no server.
     from reconciler.sandbox import EmbeddedSandbox
 
     db = settings.resolve(settings.state_path).parent / "sandbox.db"
     seed = settings.resolve(settings.sandbox_seed) if settings.sandbox_seed else None
     if db.exists():
         seed = None
+    elif seed is not None and not seed.is_file():
+        raise SettingsError(
+            f"sandbox seed {seed} (sandbox.seed in the project file) does not "
+            "exist; fix the path, or remove the setting to start the embedded "
+            "sandbox empty"
+        )
     credentials = _sandbox_credentials(settings.credentials)
-    with EmbeddedSandbox(db_path=db, seed=seed) as sandbox:
+    with _started(EmbeddedSandbox(db_path=db, seed=seed), db) as sandbox:
         print(
             f"Using the embedded DeepCall sandbox at {sandbox.base_url} "
             f"(database {db}); set DEEPCALL_BASE_URL to use a real endpoint.",
             file=sys.stderr,
         )
         yield Endpoint(sandbox.base_url, credentials, embedded=True)
+
+
+@contextlib.contextmanager
+def _started(sandbox: EmbeddedSandbox, db: Path) -> Iterator[EmbeddedSandbox]:
+    """Start ``sandbox``; a seed that fails leaves no half-seeded database."""
+    from reconciler.sandbox.seed import SeedError
+
+    try:
+        sandbox.start()
+    except SeedError as exc:
+        sandbox.stop()
+        db.unlink(missing_ok=True)
+        raise SettingsError(f"the sandbox seed cannot be loaded: {exc}") from None
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
 
 
 def _sandbox_credentials(configured: Credentials) -> Credentials:

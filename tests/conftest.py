@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,11 +53,22 @@ class Sandbox:
         response.raise_for_status()
 
 
+@pytest.fixture(autouse=True)
+def _no_user_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see none of the DEEPCALL_* or RECONCILER_* variables of the shell."""
+    for name in list(os.environ):
+        if name.startswith(("DEEPCALL_", "RECONCILER_")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the example directory, with its own state."""
     target = tmp_path / "directory"
-    shutil.copytree(EXAMPLES / "directory", target)
+    # A quickstart run leaves its state and sandbox beside the example.
+    shutil.copytree(
+        EXAMPLES / "directory", target, ignore=shutil.ignore_patterns(".reconciler")
+    )
     (target / "reconciler.yaml").unlink()
     return target
 

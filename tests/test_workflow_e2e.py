@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from reconciler.cli import main
 from tests.conftest import Sandbox
 
 
@@ -166,3 +168,34 @@ def test_one_file_of_a_project_plans_its_numbers_and_removes_nothing_else(
     assert sandbox.writes() == writes
     # The whole project still holds: the managers and rules stay in place.
     assert "Plan: 0 to create, 0 to update, 0 to delete." in run("plan", workdir).out
+
+
+def test_a_missing_sandbox_seed_is_an_error_that_creates_nothing(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "reconciler.yaml").write_text(
+        "version: 1\nsandbox:\n  seed: ../nowhere.yaml\n"
+    )
+
+    code = main(["plan", str(workdir)])
+
+    assert code == 1
+    assert "nowhere.yaml (sandbox.seed in the project file) does not exist" in (
+        capsys.readouterr().err
+    )
+    assert not (workdir / ".reconciler" / "sandbox.db").exists()
+
+
+def test_a_broken_sandbox_seed_leaves_no_half_seeded_database(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir.parent / "seed.yaml").write_text("reference: [\n")
+    (workdir / "reconciler.yaml").write_text(
+        "version: 1\nsandbox:\n  seed: ../seed.yaml\n"
+    )
+
+    code = main(["plan", str(workdir)])
+
+    assert code == 1
+    assert "the sandbox seed cannot be loaded" in capsys.readouterr().err
+    assert not (workdir / ".reconciler" / "sandbox.db").exists()

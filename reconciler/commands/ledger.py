@@ -28,10 +28,12 @@ def register(commands: common.Subparsers) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    config = settings.load(args.path)
+    config = settings.load(settings.declarations_root([args.path]))
     path = args.ledger or config.resolve(config.ledger_path)
     if path.is_dir():
         raise StateError(f"{path}: a folder, not a ledger file")
+    if args.ledger is not None and not path.exists():
+        raise StateError(f"{path}: no such ledger file")
     if not path.exists():
         return _no_ledger(path, config.resolve(config.state_path))
 

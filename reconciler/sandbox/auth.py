@@ -45,14 +45,15 @@ class Credentials:
         )
 
     def describe(self) -> str:
-        """A one-line announcement; the token and ssid only if they are defaults.
+        """A one-line announcement; each credential only if it is the default.
 
         The built-in values are public (clients fall back to them too), so
         they are shown; configured ones are secrets and only named.
         """
+        user = _shown(self.user_id, contract.SANDBOX_USER_ID, contract.ENV_USER_ID)
         token = _shown(self.token, contract.SANDBOX_TOKEN, contract.ENV_TOKEN)
         ssid = _shown(self.ssid, contract.SANDBOX_SSID, contract.ENV_SSID)
-        return f"userId={self.user_id} token={token} ssid={ssid}"
+        return f"userId={user} token={token} ssid={ssid}"
 
     def check(self, body: Mapping[str, Any]) -> None:
         """Raise :class:`ApiError` unless ``body`` authenticates."""

@@ -52,8 +52,13 @@ class SeedError(ValueError):
 
 def read_seed(path: str | Path) -> dict[str, Any]:
     """Parse a seed file into a mapping."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_Loader)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=_Loader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the seed: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise SeedError(f"{path}: not valid YAML: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -102,3 +102,23 @@ def test_ledger_verify_of_a_folder_is_an_error(run: Any, tmp_path: Path) -> None
 
     assert result.code == 1
     assert "a folder, not a ledger file" in result.err
+
+
+def test_ledger_verify_of_a_named_file_that_is_missing_is_an_error(
+    run: Any, tmp_path: Path
+) -> None:
+    result = run("ledger", "verify", "--ledger", tmp_path / "nowhere.jsonl")
+
+    assert result.code == 1
+    assert "no such ledger file" in result.err
+
+
+def test_ledger_verify_of_a_declaration_file_checks_its_project(
+    run: Any, workdir: Path
+) -> None:
+    run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
+
+    result = run("ledger", "verify", workdir / "dnc.yaml")
+
+    assert result.code == 0
+    assert "records is intact" in result.out

@@ -72,10 +72,11 @@ def test_credentials_from_env_default_per_field() -> None:
     assert Credentials.from_env({}) == Credentials(USER, TOKEN, SSID)
 
 
-def test_announcement_never_shows_a_configured_token_or_ssid() -> None:
-    custom = Credentials("ops", "s3cr3t-value", "sess-1")
+def test_announcement_never_shows_a_configured_credential() -> None:
+    custom = Credentials("ops-7731", "s3cr3t-value", "sess-1")
     for secret in ("s3cr3t-value", "sess-1"):
         assert secret not in custom.describe()
         assert secret not in repr(custom)
-    assert "ops" in custom.describe()
+    assert "ops-7731" not in custom.describe()
+    assert "userId=<from DEEPCALL_USER_ID>" in custom.describe()
     assert TOKEN in Credentials().describe() and SSID in Credentials().describe()

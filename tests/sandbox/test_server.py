@@ -79,7 +79,7 @@ def test_command_serves_env_credentials_and_hides_token_and_ssid(
     announcement = "".join(lines) + rest
     assert answer["status"] == "success"
     assert wrong["code"] == 1000
-    assert "userId=ops-user" in announcement
+    assert f"userId=<from {contract.ENV_USER_ID}>" in announcement
     assert f"ssid=<from {contract.ENV_SSID}>" in announcement
     assert "very-secret-token" not in announcement
     assert "ops-session" not in announcement
