@@ -295,6 +295,12 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
     changes: dict[str, Any] = {}
     base_url = environ.get(contract.ENV_BASE_URL, "").strip()
     if base_url:
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"{contract.ENV_BASE_URL}: {base_url!r} is not an http(s) URL "
+                f"(such as {contract.DEFAULT_BASE_URL}); unset it to use the "
+                "embedded sandbox"
+            )
         changes["base_url"] = base_url
     for variable, attr in ENVIRONMENT.items():
         value = environ.get(variable, "").strip()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from reconciler import settings
-from reconciler.cli import build_parser
+from reconciler.cli import build_parser, main
 from reconciler.commands import common
 from tests.declarations.conftest import FIXTURES
 
@@ -126,3 +126,21 @@ def test_a_lower_case_region_in_the_environment_is_upper_cased(
     loaded = settings.load(tmp_path, environ={"RECONCILER_REGION": "us"})
 
     assert loaded.region == "US"
+
+
+def test_a_base_url_from_the_environment_that_is_not_http_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEEPCALL_BASE_URL", "ftp://deepcall.example")
+    (tmp_path / "dnc.yaml").write_text(
+        'version: 1\ndnc:\n  - number: "+919876543210"\n'
+    )
+
+    code = main(["plan", str(tmp_path)])
+
+    assert code == 1
+    assert "DEEPCALL_BASE_URL: 'ftp://deepcall.example' is not an http(s) URL" in (
+        capsys.readouterr().err
+    )
