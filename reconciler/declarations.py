@@ -166,13 +166,16 @@ def _no_cycle_collection() -> Iterator[None]:
     Reading builds millions of small acyclic objects (maps, lists, entries);
     the collector would walk all of them again and again, which took nearly
     half the time of a 100,000-entry load. Reference counting still frees
-    everything; the collector resumes, as it was, afterwards.
+    everything; the collector resumes, as it was, afterwards. What was read
+    lives as long as the command, so it is frozen first (gc.freeze): later
+    collections, while a plan is built over it, leave it alone.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 

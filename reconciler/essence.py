@@ -15,7 +15,7 @@ from reconciler import contract, expiry, numbers
 from reconciler.declarations import StickyKey, StickyValue
 
 
-@dataclass
+@dataclass(slots=True)
 class Essence:
     """One number's directory entry as far as reconciler manages it."""
 

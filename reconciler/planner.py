@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -368,7 +368,7 @@ def scope(declarations: Declarations, state: State) -> list[str]:
 def build(
     declarations: Declarations,
     state: State,
-    live: dict[str, Essence],
+    live: Mapping[str, Essence],
     now: int,
     wire_format: str = contract.WIRE_NUMBER_FORMAT,
     refreshed: bool = True,
@@ -393,7 +393,8 @@ def build(
         notes=notes,
         warnings=[str(w) for w in declarations.warnings],
         refreshed=refreshed,
-        fingerprints={n: e.fingerprint() for n, e in live.items()},
+        # What was read, for a saved plan; an offline plan read nothing.
+        fingerprints={n: e.fingerprint() for n, e in live.items()} if refreshed else {},
         desired={n: declared_kinds(by_number.get(n, [])) for n in live},
     )
 

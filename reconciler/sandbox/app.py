@@ -92,17 +92,42 @@ def create_app(
         monitor=Monitor(log_size),
     )
     routes: list[BaseRoute] = []
+    endpoints: dict[str, ActionEndpoint] = {}
     for action, path in contract.PATHS.items():
         endpoint = ActionEndpoint(action, sandbox)
         routes.append(Route(path, endpoint, methods=["POST"], name=action))
         routes.append(Route(path + "/", endpoint, methods=["POST"]))
+        endpoints[path] = endpoints[path + "/"] = endpoint
     routes.extend(admin.routes(sandbox.faults, sandbox.monitor))
 
-    app = Starlette(routes=routes)
+    app = _App(routes, endpoints)
     # Both spellings are routed explicitly; never answer with a redirect.
     app.router.redirect_slashes = False
     app.state.sandbox = sandbox
     return app
+
+
+class _App(Starlette):
+    """Starlette, with a POST to a DeepCall path handed to its endpoint at once.
+
+    The endpoints answer every error themselves, so the middleware and the
+    route-by-route matching in between (a tenth of a request's time) are
+    skipped for them; everything else goes through Starlette as usual.
+    """
+
+    def __init__(
+        self, routes: list[BaseRoute], endpoints: dict[str, ActionEndpoint]
+    ) -> None:
+        super().__init__(routes=routes)
+        self._endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            endpoint = self._endpoints.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def envelope(payload: dict[str, Any]) -> Response:
@@ -137,7 +162,13 @@ class ActionEndpoint:
             await self._fault(decision, scope, receive, send)
             return
 
-        handled = await anyio.to_thread.run_sync(self._handle, raw)
+        if self.write:
+            # A write waits for its commit to reach the disk: off the loop.
+            handled = await anyio.to_thread.run_sync(self._handle, raw)
+        else:
+            # A read is a primary-key lookup or two, far cheaper than the
+            # hand-over to a worker thread and back.
+            handled = self._handle(raw)
         fault = f"ambiguous_{decision.after}" if decision.after else None
         self.sandbox.monitor.record(
             self.action,
