@@ -211,7 +211,8 @@ class _Checker:
             self.problems.append(
                 Problem(
                     Location(display, line, column),
-                    f"the file must be a mapping of sections, not {_yaml_type(data)}",
+                    "the file must be a mapping of sections, not "
+                    + schemas.describe(data),
                     "start with `version: 1` and sections such as `dnc:`",
                 )
             )
@@ -252,7 +253,7 @@ class _Checker:
                     Problem(
                         location,
                         f"{kind}[{index}]: an entry must be a mapping, "
-                        f"not {_yaml_type(item)}",
+                        f"not {schemas.describe(item)}",
                         'write it as `- number: "+91 98765 43210"` and its fields',
                     )
                 )
@@ -422,7 +423,8 @@ class _Checker:
                 display,
                 item,
                 path,
-                f"{what}a phone number must be a quoted string, not {_yaml_type(raw)}",
+                f"{what}a phone number must be a quoted string, not "
+                + schemas.describe(raw),
                 f'write it as {name}: "+91 98765 43210"',
             )
             return None
@@ -525,16 +527,6 @@ def dob_from_wire(text: str) -> str:
     except ValueError:
         return text
     return day.isoformat() if day.strftime(_WIRE_DATE) == text else text
-
-
-def _yaml_type(value: Any) -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
 
 
 def _unquoted_number(
