@@ -67,27 +67,18 @@ class DirectoryClient:
         self.wire_format = wire_format
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
+        self._semaphore = asyncio.Semaphore(parallelism)
         self._limiter = _limiter(rate) if rate else None
-        # httpx's pool looks over each of its connections and waiting requests
-        # whenever a request starts or ends, a cost that grows with the square
-        # of its size: at 32 connections, most of a read's CPU. Several small
-        # pools, each lent out at most once per connection, keep it small; the
-        # slots also bound the requests in flight to ``parallelism``.
-        self._pools: list[httpx.AsyncClient] = []
-        self._slots: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-        for size in _pool_sizes(parallelism):
-            pool = httpx.AsyncClient(
-                base_url=base_url.rstrip("/"),
-                timeout=timeout,
-                limits=httpx.Limits(
-                    max_connections=size, max_keepalive_connections=size
-                ),
-                transport=transport,
-                headers={"User-Agent": "reconciler"},
-            )
-            self._pools.append(pool)
-            for _ in range(size):
-                self._slots.put_nowait(pool)
+        limits = httpx.Limits(
+            max_connections=parallelism, max_keepalive_connections=parallelism
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            headers={"User-Agent": "reconciler"},
+        )
 
     async def __aenter__(self) -> DirectoryClient:
         return self
@@ -98,8 +89,7 @@ class DirectoryClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        await self._http.aclose()
 
     def wire(self, number: str) -> str:
         return numbers.to_wire(number, self.wire_format)
@@ -177,18 +167,15 @@ class DirectoryClient:
         payload_key: str = contract.PAYLOAD_KEY,
     ) -> Any:
         body = {**params, **self.credentials.body_fields()}
-        pool = await self._slots.get()
-        try:
+        async with self._semaphore:
             if self._limiter is not None:
                 await self._limiter.acquire()
             started = time.monotonic()
             self.requests_sent += 1
             try:
-                response = await pool.post(contract.PATHS[action], json=body)
+                response = await self._http.post(contract.PATHS[action], json=body)
             except httpx.HTTPError as exc:
                 raise _transport_error(exc, action, number) from None
-        finally:
-            self._slots.put_nowait(pool)
         log.debug(
             "%s %s -> HTTP %d in %.0f ms",
             action,
@@ -253,16 +240,6 @@ class DirectoryClient:
         for secret in self.credentials.secrets():
             text = text.replace(secret, "***")
         return text
-
-
-# Connections per httpx pool; see DirectoryClient.__init__.
-POOL_CONNECTIONS = 8
-
-
-def _pool_sizes(parallelism: int) -> list[int]:
-    """``parallelism`` connections split into pools of POOL_CONNECTIONS or fewer."""
-    count = -(-parallelism // POOL_CONNECTIONS)
-    return [parallelism // count + (i < parallelism % count) for i in range(count)]
 
 
 def _limiter(rate: float) -> AsyncLimiter:
