@@ -133,6 +133,10 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     Entries whose `until` is at or before ``now`` are dropped with a warning:
     they count as absent and are never sent.
     """
+    # TODO: 100,000 entries take about 5 s here against a 1.5 s target
+    # (bench/run.py): PyYAML's composer and the per-entry schema checks share
+    # it. Loading files in parallel processes and caching schema verdicts by
+    # entry shape are the ways left that keep both libraries.
     files = list(yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES))
     checker = _Checker(settings, now)
     digest = hashlib.sha256()
