@@ -169,6 +169,9 @@ def _config(app: Starlette, *, quiet_logging: bool = False) -> uvicorn.Config:
         log_level="warning",
         log_config=None if quiet_logging else uvicorn.config.LOGGING_CONFIG,
         lifespan="off",
+        # Dropped connections are asyncio transports closed under a request;
+        # uvloop, when installed, closes them differently.
+        loop="asyncio",
         http=SandboxProtocol,
         timeout_graceful_shutdown=_GRACEFUL_SECONDS,
     )

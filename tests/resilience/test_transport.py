@@ -1,0 +1,113 @@
+"""How the client tells an unsent request from one whose answer was lost.
+
+A write is retried at once only when it certainly never reached the server;
+otherwise the applier must read the number first. These go through the
+client's own connection pool, over real HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import client as client_module
+from reconciler import contract
+from reconciler.client import DirectoryClient, RetryPolicy
+from reconciler.errors import TransportError
+from reconciler.sandbox import EmbeddedSandbox
+from reconciler.settings import Credentials
+
+ONE_TRY = RetryPolicy(attempts=1, total_seconds=5)
+NUMBER = "+919800000007"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Any:
+    with EmbeddedSandbox(tmp_path / "sandbox.db") as running:
+        yield running
+
+
+def _write(base_url: str, **options: Any) -> TransportError:
+    async def attempt() -> None:
+        async with DirectoryClient(
+            base_url, Credentials.sandbox_default(), retry=ONE_TRY, **options
+        ) as api:
+            params = {"contact": api.wire(NUMBER), "dnc": -1}
+            await api.call("setDnc", params, number=NUMBER)
+
+    with pytest.raises(TransportError) as caught:
+        asyncio.run(attempt())
+    return caught.value
+
+
+def _requests(base_url: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{base_url}/_sandbox/requests", params={"since": 0})
+    records: list[dict[str, Any]] = answer.json()["requests"]
+    return records
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_refused_connection_is_unsent() -> None:
+    error = _write(f"http://127.0.0.1:{_free_port()}")
+
+    assert not error.ambiguous
+    assert error.number == NUMBER
+
+
+def test_a_dropped_answer_is_ambiguous(sandbox: EmbeddedSandbox) -> None:
+    httpx.patch(f"{sandbox.base_url}/_sandbox/faults", json={"drop_rate": 1.0})
+
+    error = _write(sandbox.base_url)
+
+    assert error.ambiguous
+    assert "Disconnected" in str(error)
+    # Sent once: the client leaves the retry of an unknown outcome to the
+    # applier, which reads the number first.
+    assert [r["action"] for r in _requests(sandbox.base_url)] == ["setDnc"]
+
+
+def test_an_answer_after_the_timeout_is_ambiguous(sandbox: EmbeddedSandbox) -> None:
+    faults = {"hang_rate": 1.0, "hang_seconds": 2.0}
+    httpx.patch(f"{sandbox.base_url}/_sandbox/faults", json=faults)
+
+    error = _write(sandbox.base_url, timeout=0.3)
+
+    assert error.ambiguous
+    assert "Timeout" in str(error)
+
+
+def test_a_write_that_landed_is_not_sent_again(sandbox: EmbeddedSandbox) -> None:
+    faults = {"ambiguous_rate": 1.0, "ambiguous_kind": "drop"}
+    httpx.patch(f"{sandbox.base_url}/_sandbox/faults", json=faults)
+
+    error = _write(sandbox.base_url)
+
+    assert error.ambiguous
+    records = _requests(sandbox.base_url)
+    assert [(r["action"], r["changed"]) for r in records] == [("setDnc", True)]
+
+
+def test_the_proxy_comes_from_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "directory.internal")
+
+    proxy = client_module._environment_proxy(contract.DEFAULT_BASE_URL)
+    bypassed = client_module._environment_proxy("https://directory.internal/v2")
+
+    assert proxy is not None and proxy.url == "http://proxy.internal:3128"
+    assert bypassed is None
