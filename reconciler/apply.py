@@ -15,16 +15,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import contract
-from reconciler.client import DirectoryClient
 from reconciler.declarations import CONTACT, DNC, STICKY
 from reconciler.errors import ApiError, ApiResponseError, TransportError
 from reconciler.essence import Essence
 from reconciler.ledger import STARTED, Ledger
 from reconciler.plan import CREATE, UPDATE, ApiCall, Change, Plan
 from reconciler.state import State
+
+if TYPE_CHECKING:
+    from reconciler.client import DirectoryClient
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,9 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import contract, numbers
-from reconciler.client import DirectoryClient
 from reconciler.declarations import ACCOUNT_MANAGER, STICKY, Declarations, Entry
 from reconciler.errors import (
     ApiError,
@@ -42,6 +41,9 @@ from reconciler.errors import (
     SettingsError,
 )
 from reconciler.settings import Settings
+
+if TYPE_CHECKING:
+    from reconciler.client import DirectoryClient
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import apply, ledger, planner, progress, reference
-from reconciler.client import DirectoryClient
 from reconciler.declarations import Declarations
 from reconciler.endpoint import Endpoint
 from reconciler.errors import ApiError
@@ -18,10 +18,17 @@ from reconciler.plan import Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import State
 
+if TYPE_CHECKING:
+    from reconciler.client import DirectoryClient
+
 log = logging.getLogger(__name__)
 
 
 def client_for(endpoint: Endpoint, settings: Settings) -> DirectoryClient:
+    # Imported here: httpx and aiohttp take a fifth of a second to import,
+    # which validate and an offline plan never need.
+    from reconciler.client import DirectoryClient
+
     return DirectoryClient(
         endpoint.base_url,
         endpoint.credentials,

@@ -14,11 +14,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import declarations, expiry, planfile, planner, render, safety, workflow
 from reconciler.apply import APPLIED, FAILED
-from reconciler.client import DirectoryClient
 from reconciler.commands import common
 from reconciler.commands import plan as plan_command
 from reconciler.declarations import DNC, STICKY
@@ -28,6 +27,9 @@ from reconciler.essence import Essence
 from reconciler.plan import Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import State, locked
+
+if TYPE_CHECKING:
+    from reconciler.client import DirectoryClient
 
 
 def register(commands: common.Subparsers) -> None:

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
-from reconciler.sandbox.server import EmbeddedSandbox
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.server import EmbeddedSandbox
 
 __all__ = ["EmbeddedSandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    # The server is imported on first use: uvicorn and starlette are heavy,
+    # and most commands never start a sandbox.
+    if name == "EmbeddedSandbox":
+        from reconciler.sandbox.server import EmbeddedSandbox
+
+        return EmbeddedSandbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

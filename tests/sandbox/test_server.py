@@ -18,15 +18,15 @@ import pytest
 from reconciler import contract
 from reconciler.sandbox import EmbeddedSandbox
 from reconciler.sandbox.faults import FaultSettings
-from reconciler.sandbox.server import add_arguments, fault_settings
+from reconciler.sandbox.options import add_arguments, fault_settings
 
 from .conftest import AUTH
 
 RUN = (
     "import argparse, sys\n"
-    "from reconciler.sandbox import server\n"
+    "from reconciler.sandbox import options, server\n"
     "parser = argparse.ArgumentParser()\n"
-    "server.add_arguments(parser)\n"
+    "options.add_arguments(parser)\n"
     "sys.exit(server.run(parser.parse_args(sys.argv[1:])))\n"
 )
 
