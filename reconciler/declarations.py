@@ -14,7 +14,14 @@ import difflib
 import gc
 import hashlib
 import logging
+import multiprocessing
+import os
+import pickle
+import sys
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,18 +140,16 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     Entries whose `until` is at or before ``now`` are dropped with a warning:
     they count as absent and are never sent.
     """
-    # TODO: 100,000 entries take about 5 s here against a 1.5 s target
-    # (bench/run.py): PyYAML's composer and the per-entry schema checks share
-    # it. Loading files in parallel processes and caching schema verdicts by
-    # entry shape are the ways left that keep both libraries.
+    # TODO: 100,000 entries still take over 1.5 s here (bench/run.py), even
+    # on two processes: PyYAML's composer and phonenumbers' rules cost about
+    # 70 µs an entry between them on this machine, and both are kept.
     files = list(yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES))
     checker = _Checker(settings, now)
-    digest = hashlib.sha256()
 
     with _no_cycle_collection():
-        for path in files:
-            digest.update(str(path).encode() + b"\0")
-            checker.check_file(path, digest)
+        groups = _read(files, settings, now)
+        for group in groups:
+            checker.absorb(group)
 
     problems = checker.problems + checker.duplicate_problems()
     if not files:
@@ -154,13 +159,99 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     if any(p.is_error for p in problems):
         raise DeclarationError(problems)
 
-    log.info("read %d entries from %d files", len(checker.entries), len(files))
+    log.info(
+        "read %d entries from %d files in %d processes",
+        len(checker.entries),
+        len(files),
+        len(groups),
+    )
     return Declarations(
         entries=checker.entries,
         warnings=sorted(problems, key=Problem.sort_key),
         files=files,
-        digest=digest.hexdigest(),
+        digest=_digest(files),
     )
+
+
+def _digest(files: list[Path]) -> str:
+    """A checksum of the files' names and contents, in order."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        with contextlib.suppress(OSError):  # the file's own problem says why
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# Reading is CPU-bound Python (YAML, then each entry's checks): from this
+# much YAML on, the files are shared out between one process per core.
+PARALLEL_BYTES = 2 * 1024 * 1024
+
+_Seen = dict[tuple[str, str, StickyKey | None], list[Location]]
+_Checked = tuple[list[Entry], list[Problem], _Seen]
+
+
+def _read(files: list[Path], settings: Settings, now: int) -> list[_Checked]:
+    """Every file checked, in order, as one result per group of files."""
+    groups = _split(files, _processes(files))
+    if len(groups) < 2:
+        return [_check_group(files, settings, now)]
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(groups) - 1, mp_context=context) as pool:
+            others = [pool.submit(_check_group, g, settings, now) for g in groups[1:]]
+            first = _check_group(groups[0], settings, now)
+            return [first, *(other.result() for other in others)]
+    except (OSError, BrokenProcessPool, pickle.PicklingError) as exc:
+        log.warning("reading the declarations in one process: %s", exc)
+        return [_check_group(files, settings, now)]
+
+
+def _processes(files: list[Path]) -> int:
+    """How many processes should read ``files``: one per core for a lot of YAML.
+
+    Only where a fork is safe: on Linux, with no other thread running.
+    """
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 1
+    size = sum(_size(path) for path in files)
+    if size < PARALLEL_BYTES:
+        return 1
+    return max(1, min(len(files), _cores()))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _split(files: list[Path], count: int) -> list[list[Path]]:
+    """``files`` in ``count`` runs of about equal size, in their order."""
+    if count < 2:
+        return [files]
+    sizes = [_size(path) for path in files]
+    share = sum(sizes) / count
+    groups: list[list[Path]] = [[]]
+    filled = 0
+    for path, size in zip(files, sizes, strict=True):
+        if filled >= share * len(groups) and len(groups) < count:
+            groups.append([])
+        groups[-1].append(path)
+        filled += size
+    return [group for group in groups if group]
+
+
+def _check_group(files: list[Path], settings: Settings, now: int) -> _Checked:
+    checker = _Checker(settings, now)
+    for path in files:
+        checker.check_file(path)
+    return checker.entries, checker.problems, checker.seen
 
 
 @contextlib.contextmanager
@@ -193,11 +284,18 @@ class _Checker:
         self.tz = settings.tz
         self.entries: list[Entry] = []
         self.problems: list[Problem] = []
-        self.seen: dict[tuple[str, str, StickyKey | None], list[Location]] = {}
+        self.seen: _Seen = {}
 
-    def check_file(self, path: Path, digest: Any) -> None:
+    def absorb(self, checked: _Checked) -> None:
+        """Take in what another checker found in the files that follow."""
+        entries, problems, seen = checked
+        self.entries.extend(entries)
+        self.problems.extend(problems)
+        for identity, places in seen.items():
+            self.seen.setdefault(identity, []).extend(places)
+
+    def check_file(self, path: Path) -> None:
         try:
-            digest.update(path.read_bytes())
             data = yamlfile.load(path)
         except yamlfile.YamlFileError as exc:
             self.problems.append(exc.problem)

@@ -1,0 +1,106 @@
+"""A large directory is read by several processes, with the same result."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from reconciler import declarations, settings
+from reconciler.errors import DeclarationError
+from tests.declarations.conftest import NOW
+
+CONFIG = settings.Settings()
+
+
+def _write_team(folder: Path, team: int, count: int) -> None:
+    lines = ["version: 1", "dnc:"]
+    for serial in range(count):
+        lines.append(f'  - number: "+91 98{team:02d}0 {serial:05d}"')
+        lines.append("    until: permanent")
+        lines.append(f'    owner: "team-{team}"')
+    (folder / f"team-{team:02d}.yaml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    for team in range(6):
+        _write_team(tmp_path, team, 40 + team * 15)
+    return tmp_path
+
+
+@pytest.fixture
+def in_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(declarations, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(declarations, "_cores", lambda: 3)
+
+
+def _load_logged(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> declarations.Declarations:
+    with caplog.at_level(logging.INFO, logger="reconciler.declarations"):
+        return declarations.load([folder], CONFIG, NOW)
+
+
+def _problems(folder: Path) -> list[str]:
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([folder], CONFIG, NOW)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_processes_read_what_one_process_reads(
+    directory: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    alone = _load_logged(directory, caplog)
+    assert "in 1 processes" in caplog.text
+
+    monkeypatch.setattr(declarations, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(declarations, "_cores", lambda: 3)
+    caplog.clear()
+    shared = _load_logged(directory, caplog)
+
+    assert "in 3 processes" in caplog.text
+    assert shared.entries == alone.entries
+    assert shared.digest == alone.digest
+    assert len(shared.entries) == sum(40 + team * 15 for team in range(6))
+
+
+def test_a_duplicate_across_processes_names_the_first_place(
+    directory: Path, in_processes: None
+) -> None:
+    # The first team's first number again, in the last file read.
+    text = (directory / "team-05.yaml").read_text()
+    again = text.replace('"+91 98050 00000"', '"+91 98000 00000"', 1)
+    (directory / "team-05.yaml").write_text(again)
+
+    [problem] = _problems(directory)
+
+    assert "team-05.yaml:3:5: error: duplicate" in problem
+    assert "first declared at" in problem and "team-00.yaml:3:5" in problem
+
+
+def test_every_file_s_errors_are_reported(directory: Path, in_processes: None) -> None:
+    for team in (0, 5):
+        path = directory / f"team-{team:02d}.yaml"
+        path.write_text(path.read_text().replace("until: permanent", "until: soon", 1))
+
+    found = _problems(directory)
+
+    assert len(found) == 2
+    assert any("team-00.yaml:4:12" in text for text in found)
+    assert any("team-05.yaml:4:12" in text for text in found)
+
+
+def test_groups_keep_the_files_in_order(tmp_path: Path) -> None:
+    files = []
+    for index, size in enumerate((5, 1, 1, 1, 4, 4)):
+        path = tmp_path / f"f{index}.yaml"
+        path.write_text("x" * size * 100)
+        files.append(path)
+
+    groups = declarations._split(files, 3)
+
+    assert [path for group in groups for path in group] == files
+    sizes = [sum(path.stat().st_size for path in group) for group in groups]
+    assert sizes == [600, 600, 400]
