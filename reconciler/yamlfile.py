@@ -40,16 +40,31 @@ _SCALAR_TAGS = {
 Position = tuple[int, int]
 
 
+# Plain scalars whose tag was resolved already: keys and values such as
+# `number` or `permanent` recur on every entry. Bounded, for files of
+# unquoted values that never repeat.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_LIMIT = 4096
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """A safe loader whose resolver leaves timestamps as plain strings."""
 
     def resolve(self, kind: type[yaml.Node], value: str, implicit: Any) -> str:
         # Most values are quoted strings: answer them without the regular
         # expressions, which only plain scalars need (same answer as PyYAML).
-        if kind is yaml.ScalarNode and not implicit[0]:
+        if kind is not yaml.ScalarNode:
+            tag: str = super().resolve(kind, value, implicit)
+            return tag
+        if not implicit[0]:
             return _STR_TAG
-        tag: str = super().resolve(kind, value, implicit)
-        return tag
+        # A plain scalar's tag depends on its text alone (no path resolvers).
+        known = _PLAIN_TAGS.get(value)
+        if known is None:
+            known = super().resolve(kind, value, implicit)
+            if len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
+                _PLAIN_TAGS[value] = known
+        return known
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -184,20 +199,23 @@ class _Builder:
         self.constructor = SafeConstructor()
 
     def build(self, node: yaml.Node) -> Any:
-        self._count(node)
         if isinstance(node, yaml.MappingNode):
+            self._count(node)
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
+            self._count(node)
             return self._sequence(node)
         return self._scalar(node)
 
-    def _count(self, node: yaml.Node) -> None:
-        # A node built a second time was reached through an alias.
+    def _count(self, node: yaml.CollectionNode) -> None:
+        # A collection built a second time was reached through an alias; its
+        # values are built again. A scalar reached through an alias costs no
+        # more than one written out, so only collections are counted.
         key = id(node)
         if key not in self.seen:
             self.seen.add(key)
             return
-        self.expanded += 1
+        self.expanded += len(node.value)
         if self.expanded > ALIAS_EXPANSION_LIMIT:
             raise self._error(
                 node,

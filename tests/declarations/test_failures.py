@@ -16,7 +16,7 @@ CASES = [
     ("non-utf8", (4, 17), "not valid UTF-8 (byte 0xe9)", "UTF-8"),
     (
         "billion-laughs",
-        (2, 57),
+        (2, 4),  # the anchored list that is built once too often
         "aliases expand to too many values",
         "write the values out",
     ),
