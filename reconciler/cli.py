@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ COMMANDS = (validate, plan, apply, importer, drift, report, ledger, sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tune_collector()
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
@@ -68,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.register(commands)
     return parser
+
+
+def _tune_collector() -> None:
+    """Run the cyclic garbage collector less often than Python's defaults.
+
+    A command holds a large heap for its whole run (declarations and state,
+    frozen once read) and makes short-lived objects by the million while it
+    reads or applies. At the default thresholds the full collection ran
+    about 56 times over a 100,000-number plan and the collector took a fifth
+    of its CPU; every collection still runs, on a larger batch.
+    """
+    gc.set_threshold(10_000, 50, 100)
 
 
 def _configure_logging(verbosity: int) -> None:
