@@ -79,10 +79,8 @@ class DirectoryClient:
         self.requests_sent = 0
         self._semaphore = asyncio.Semaphore(parallelism)
         self._limiter = _limiter(rate) if rate else None
-        self._base_url = base_url.rstrip("/")
-        self._urls = {
-            path: httpx.URL(self._base_url + path) for path in contract.PATHS.values()
-        }
+        root = base_url.rstrip("/")
+        self._urls = {path: httpx.URL(root + path) for path in contract.PATHS.values()}
         self._timeout = httpx.Timeout(timeout).as_dict()
         # Requests go to the transport itself: httpx's client layer (URL
         # merging, cookies, auth and redirect handling) would double the CPU
@@ -219,7 +217,7 @@ class DirectoryClient:
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         request = httpx.Request(
             "POST",
-            self._urls.get(path) or httpx.URL(self._base_url + path),
+            self._urls[path],
             json=body,
             headers=_HEADERS,
             extensions={"timeout": self._timeout},

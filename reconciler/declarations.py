@@ -193,7 +193,8 @@ _Checked = tuple[list[Entry], list[Problem], _Seen]
 
 def _read(files: list[Path], settings: Settings, now: int) -> list[_Checked]:
     """Every file checked, in order, as one result per group of files."""
-    groups = _split(files, _processes(files))
+    sizes = [_size(path) for path in files]
+    groups = _split(files, sizes, _processes(sizes))
     if len(groups) < 2:
         return [_check_group(files, settings, now)]
     try:
@@ -207,17 +208,16 @@ def _read(files: list[Path], settings: Settings, now: int) -> list[_Checked]:
         return [_check_group(files, settings, now)]
 
 
-def _processes(files: list[Path]) -> int:
-    """How many processes should read ``files``: one per core for a lot of YAML.
+def _processes(sizes: list[int]) -> int:
+    """How many processes should read files of ``sizes``: one a core, for a lot.
 
     Only where a fork is safe: on Linux, with no other thread running.
     """
     if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1
-    size = sum(_size(path) for path in files)
-    if size < PARALLEL_BYTES:
+    if sum(sizes) < PARALLEL_BYTES:
         return 1
-    return max(1, min(len(files), _cores()))
+    return max(1, min(len(sizes), _cores()))
 
 
 def _cores() -> int:
@@ -231,11 +231,10 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _split(files: list[Path], count: int) -> list[list[Path]]:
+def _split(files: list[Path], sizes: list[int], count: int) -> list[list[Path]]:
     """``files`` in ``count`` runs of about equal size, in their order."""
     if count < 2:
         return [files]
-    sizes = [_size(path) for path in files]
     share = sum(sizes) / count
     groups: list[list[Path]] = [[]]
     filled = 0

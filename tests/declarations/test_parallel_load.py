@@ -99,8 +99,9 @@ def test_groups_keep_the_files_in_order(tmp_path: Path) -> None:
         path.write_text("x" * size * 100)
         files.append(path)
 
-    groups = declarations._split(files, 3)
+    sizes = [path.stat().st_size for path in files]
+    groups = declarations._split(files, sizes, 3)
 
     assert [path for group in groups for path in group] == files
-    sizes = [sum(path.stat().st_size for path in group) for group in groups]
-    assert sizes == [600, 600, 400]
+    shares = [sum(path.stat().st_size for path in group) for group in groups]
+    assert shares == [600, 600, 400]
