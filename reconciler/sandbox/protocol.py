@@ -37,12 +37,19 @@ _BODY_WAIT_SECONDS = 0.5
 
 class SandboxProtocol(HttpToolsProtocol):
     """HttpToolsProtocol that tolerates an empty Content-Length and exposes
-    the transport to the application."""
+    the transport to the application.
+
+    Bytes go to the parser request by request: each head is looked at before
+    the parser sees it, its body is passed through by its length, and then
+    the next head is looked at, so that pipelined requests are fixed each.
+    """
 
     _pending: bytes = b""
     _timer: asyncio.TimerHandle | None = None
-    # No request is partway through the parser: the next bytes start one.
-    _between: bool = True
+    # Body bytes of the current request still to pass through unexamined.
+    _skip: int = 0
+    # A chunked body is being parsed: the parser frames it, up to its end.
+    _through: bool = False
 
     def connection_made(  # type: ignore[override]
         self, transport: asyncio.Transport
@@ -60,62 +67,85 @@ class SandboxProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._cancel_timer()
-        if self._pending or self._between:
-            fixed = self._fix_head(self._pending + data)
-            if fixed is None:
-                return
-            data = fixed
-        super().data_received(data)
+        buffer, self._pending = self._pending + data, b""
+        framed = self._frame(buffer)
+        if framed:
+            super().data_received(framed)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._between = False
         scope = cast(dict[str, Any], self.scope)
         scope.setdefault("extensions", {})[TRANSPORT_KEY] = self.transport
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._between = True
+        self._through = False
 
-    def _fix_head(self, buffer: bytes, final: bool = False) -> bytes | None:
-        """The buffer with an empty Content-Length fixed, or None to wait.
+    def _frame(self, buffer: bytes, final: bool = False) -> bytes:
+        """What the parser may have of ``buffer`` now, empty lengths fixed.
 
-        ``final`` says no more data is coming soon: decide with what is there.
+        What has to wait for more data is kept in ``_pending``. ``final``
+        says no more data is coming soon: decide with what is there.
         """
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            self._pending = buffer if len(buffer) < _MAX_HEAD else b""
-            return None if self._pending else buffer
+        out: list[bytes] = []
+        while buffer and not self._through:
+            if self._skip:
+                passed = buffer[: self._skip]
+                out.append(passed)
+                self._skip -= len(passed)
+                buffer = buffer[len(passed) :]
+                continue
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) >= _MAX_HEAD:
+                    self.send_400_response("Request header is too large.")
+                    return b""
+                self._pending = buffer
+                return b"".join(out)
+            head = self._head(buffer[:end].split(b"\r\n"), buffer[end + 4 :], final)
+            if head is None:  # waiting for the body of an empty Content-Length
+                self._pending = buffer
+                self._timer = self.loop.call_later(_BODY_WAIT_SECONDS, self._flush)
+                return b"".join(out)
+            out.append(head)
+            buffer = buffer[end + 4 :]
+        out.append(buffer)
+        return b"".join(out)
 
-        head, body = buffer[:end], buffer[end + 4 :]
-        lines = head.split(b"\r\n")
+    def _head(self, lines: list[bytes], rest: bytes, final: bool) -> bytes | None:
+        """The head to pass on, its body's length set in ``_skip``; None: wait."""
+        if any(i and _is_transfer_encoding(line) for i, line in enumerate(lines)):
+            self._through = True
+            kept = [line for line in lines if not _is_empty_length(line)]
+            return b"\r\n".join(kept) + b"\r\n\r\n"
+
         empty = [i for i, line in enumerate(lines) if i and _is_empty_length(line)]
-        if not empty:
-            self._pending = b""
-            return buffer
-        # Clients often send the head and the body in separate writes: wait a
-        # little for a body that has not (fully) arrived yet.
-        waiting = not body or not _body_complete(body)
-        if waiting and not final and len(body) < _MAX_WAIT_BODY:
-            self._pending = buffer
-            self._timer = self.loop.call_later(_BODY_WAIT_SECONDS, self._flush)
-            return None
-
-        self._pending = b""
-        logger.debug("empty Content-Length replaced by %d", len(body))
         kept = [line for i, line in enumerate(lines) if i not in empty]
-        if not any(_is_length(line) for line in kept):
-            kept.append(b"Content-Length: %d" % len(body))
-        return b"\r\n".join(kept) + b"\r\n\r\n" + body
+        declared = _declared_length(kept)
+        if empty and not any(i and _is_length(line) for i, line in enumerate(kept)):
+            # Clients often send the head and the body in separate writes:
+            # wait a little for a body that has not (fully) arrived yet.
+            size = _json_length(rest)
+            if size is None and not final and len(rest) < _MAX_WAIT_BODY:
+                return None
+            declared = len(rest) if size is None else size
+            logger.debug("empty Content-Length replaced by %d", declared)
+            kept.append(b"Content-Length: %d" % declared)
+        if declared is None:
+            self._through = True  # an invalid length: the parser refuses it
+            declared = 0
+        self._skip = declared
+        return b"\r\n".join(kept) + b"\r\n\r\n"
 
     def _flush(self) -> None:
         """No more body arrived in time: pass on what there is."""
         self._timer = None
         if not self._pending or self.transport.is_closing():
             return
-        data = self._fix_head(self._pending, final=True)
-        if data is not None:
-            super().data_received(data)
+        buffer, self._pending = self._pending, b""
+        framed = self._frame(buffer, final=True)
+        if framed:
+            super().data_received(framed)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -123,39 +153,62 @@ class SandboxProtocol(HttpToolsProtocol):
             self._timer = None
 
 
+def _field(line: bytes) -> tuple[bytes, bytes]:
+    name, _, value = line.partition(b":")
+    return name.strip().lower(), value.strip()
+
+
 def _is_length(line: bytes) -> bool:
-    name, _, _ = line.partition(b":")
-    return name.strip().lower() == b"content-length"
+    return _field(line)[0] == b"content-length"
 
 
 def _is_empty_length(line: bytes) -> bool:
-    return _is_length(line) and not line.partition(b":")[2].strip()
+    return _field(line) == (b"content-length", b"")
 
 
-def _body_complete(body: bytes) -> bool:
-    """False only for the start of a JSON object or array that is cut off."""
-    text = body.decode("utf-8", "replace").lstrip()
-    if not text or text[0] not in "{[":
-        return True
+def _is_transfer_encoding(line: bytes) -> bool:
+    return _field(line)[0] == b"transfer-encoding"
+
+
+def _declared_length(lines: list[bytes]) -> int | None:
+    """The head's body length: 0 without a Content-Length, None if invalid."""
+    values = {_field(line)[1] for line in lines[1:] if _is_length(line)}
+    if not values:
+        return 0
+    if len(values) == 1 and (value := values.pop()).isdigit():
+        return int(value)
+    return None
+
+
+def _json_length(body: bytes) -> int | None:
+    """Bytes up to the end of the JSON object or array that ``body`` starts
+    with; all of it if it is not JSON; None if it is cut off (or empty)."""
+    start = len(body) - len(body.lstrip())
+    if start == len(body):
+        return None
+    if body[start : start + 1] not in (b"{", b"["):
+        return len(body)
 
     depth, in_string, escaped = 0, False, False
-    for char in text:
+    # Structural characters are ASCII: no byte of a UTF-8 sequence equals one.
+    for index in range(start, len(body)):
+        char = body[index : index + 1]
         if in_string:
             if escaped:
                 escaped = False
-            elif char == "\\":
+            elif char == b"\\":
                 escaped = True
-            elif char == '"':
+            elif char == b'"':
                 in_string = False
-        elif char == '"':
+        elif char == b'"':
             in_string = True
-        elif char in "{[":
+        elif char in (b"{", b"["):
             depth += 1
-        elif char in "}]":
+        elif char in (b"}", b"]"):
             depth -= 1
             if depth == 0:
-                return True
-    return False
+                return index + 1
+    return None
 
 
 def close_without_response(scope: MutableMapping[str, Any]) -> bool:

@@ -78,6 +78,64 @@ def test_empty_content_length_waits_for_a_body_split_across_packets(
     )
 
 
+def _exchange(running: EmbeddedSandbox, data: bytes) -> bytes:
+    """Send ``data`` in one write; everything answered until the server closes."""
+    with socket.create_connection(_address(running), timeout=5) as sock:
+        sock.sendall(data)
+        return sock.makefile("rb").read()
+
+
+def _set_dnc(number: str, length: str, close: bool = False) -> bytes:
+    body = f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'
+    value = str(len(body)) if length == "exact" else ""
+    ending = "Connection: close\r\n" if close else ""
+    head = f"POST {SET_DNC} HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n"
+    return (head + ending + "\r\n" + body).encode()
+
+
+def _successes(reply: bytes) -> int:
+    return reply.count(b'{"status":"success","code":200,')
+
+
+def test_each_pipelined_request_is_fixed_and_answered(
+    running: EmbeddedSandbox, number: str
+) -> None:
+    # A proper request, then one with an empty Content-Length, then another.
+    data = (
+        _set_dnc(number, "exact")
+        + _set_dnc(number, "empty")
+        + _set_dnc(number, "empty", close=True)
+    )
+
+    reply = _exchange(running, data)
+
+    assert reply.count(b"HTTP/1.1 200") == 3
+    assert _successes(reply) == 3
+
+
+def test_empty_content_length_beside_chunked_is_left_to_the_chunks(
+    running: EmbeddedSandbox, number: str
+) -> None:
+    body = f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'.encode()
+    data = (
+        f"POST {SET_DNC} HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+    reply = _exchange(running, data)
+
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert _successes(reply) == 1
+
+
+def test_a_head_that_never_ends_is_refused_at_once(running: EmbeddedSandbox) -> None:
+    started = time.monotonic()
+    reply = _exchange(running, b"POST / HTTP/1.1\r\nX-Long: " + b"a" * 70_000)
+
+    assert reply.startswith(b"HTTP/1.1 400")
+    assert time.monotonic() - started < 2
+
+
 def test_empty_content_length_without_body_is_invalid_request(
     running: EmbeddedSandbox,
 ) -> None:
