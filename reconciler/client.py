@@ -36,7 +36,7 @@ from aiolimiter import AsyncLimiter
 from httpx_aiohttp import AiohttpTransport
 
 from reconciler import contract, numbers
-from reconciler.errors import ApiError, ApiResponseError, TransportError
+from reconciler.errors import ApiError, ApiResponseError, SettingsError, TransportError
 from reconciler.essence import Essence, from_api
 from reconciler.settings import Credentials
 
@@ -79,8 +79,7 @@ class DirectoryClient:
         self.requests_sent = 0
         self._semaphore = asyncio.Semaphore(parallelism)
         self._limiter = _limiter(rate) if rate else None
-        root = base_url.rstrip("/")
-        self._urls = {path: httpx.URL(root + path) for path in contract.PATHS.values()}
+        self._urls = _urls(base_url)
         self._timeout = httpx.Timeout(timeout).as_dict()
         # Requests go to the transport itself: httpx's client layer (URL
         # merging, cookies, auth and redirect handling) would double the CPU
@@ -286,6 +285,18 @@ class DirectoryClient:
         return text
 
 
+def _urls(base_url: str) -> dict[str, httpx.URL]:
+    """The URL of every API path under ``base_url``, made once."""
+    root = base_url.rstrip("/")
+    try:
+        return {path: httpx.URL(root + path) for path in contract.PATHS.values()}
+    except httpx.InvalidURL as exc:
+        raise SettingsError(
+            f"the endpoint {base_url!r} is not a valid URL ({exc}); "
+            f"write it as {contract.DEFAULT_BASE_URL}"
+        ) from None
+
+
 def _pooled_transport(base_url: str, parallelism: int) -> AiohttpTransport:
     """aiohttp's pool of ``parallelism`` connections, TLS checked as httpx does."""
 
@@ -308,8 +319,19 @@ def _environment_proxy(base_url: str) -> httpx.Proxy | None:
     url = httpx.URL(base_url)
     if urllib.request.proxy_bypass(url.host):
         return None
-    proxy = urllib.request.getproxies_environment().get(url.scheme)
-    return httpx.Proxy(proxy) if proxy else None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy  # as curl and httpx read `host:port`
+    try:
+        return httpx.Proxy(proxy)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise SettingsError(
+            f"the proxy for {url.scheme} URLs is not usable: {exc}; fix "
+            f"{url.scheme.upper()}_PROXY (or ALL_PROXY), or unset it"
+        ) from None
 
 
 def _limiter(rate: float) -> AsyncLimiter:

@@ -182,13 +182,14 @@ def run(args: argparse.Namespace) -> int:
     """``reconciler sandbox``: serve in the foreground until Ctrl-C."""
     try:
         faults = fault_settings(args)
+        # The port first: a bad one must leave no database behind.
+        sock = bind(args.host, args.port)
         db = Path(args.db)
         db.parent.mkdir(parents=True, exist_ok=True)
         store = Store(db)
         if args.seed:
             load_seed(store, args.seed)
-        sock = bind(args.host, args.port)
-    except (OSError, ValueError, SeedError) as exc:
+    except (OSError, ValueError, OverflowError, SeedError) as exc:
         print(f"reconciler sandbox: {exc}", file=sys.stderr)
         return 1
 

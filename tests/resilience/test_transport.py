@@ -18,7 +18,7 @@ import pytest
 from reconciler import client as client_module
 from reconciler import contract
 from reconciler.client import DirectoryClient, RetryPolicy
-from reconciler.errors import TransportError
+from reconciler.errors import SettingsError, TransportError
 from reconciler.sandbox import EmbeddedSandbox
 from reconciler.settings import Credentials
 
@@ -111,3 +111,34 @@ def test_the_proxy_comes_from_the_environment_once(
 
     assert proxy is not None and proxy.url == "http://proxy.internal:3128"
     assert bypassed is None
+
+
+def test_a_proxy_without_scheme_is_an_http_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "proxy.internal:3128")
+
+    proxy = client_module._environment_proxy(contract.DEFAULT_BASE_URL)
+
+    assert proxy is not None and proxy.url == "http://proxy.internal:3128"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "proxy", "words"),
+    [
+        ("http://[::1", None, "is not a valid URL"),
+        (contract.DEFAULT_BASE_URL, "http://[::1", "fix HTTPS_PROXY"),
+    ],
+)
+def test_an_unusable_endpoint_or_proxy_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, base_url: str, proxy: str | None, words: str
+) -> None:
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy is not None:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+
+    with pytest.raises(SettingsError, match=words):
+        DirectoryClient(base_url, Credentials.sandbox_default())
