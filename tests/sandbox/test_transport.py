@@ -57,14 +57,20 @@ def test_pretty_printed_sample_with_empty_content_length(
     conn.close()
 
 
+def _dnc_body(number: str) -> bytes:
+    return f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'.encode()
+
+
+def _head(*fields: str) -> bytes:
+    lines = [f"POST {SET_DNC} HTTP/1.1", "Host: x", *fields]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def test_empty_content_length_waits_for_a_body_split_across_packets(
     running: EmbeddedSandbox, number: str
 ) -> None:
-    body = f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'.encode()
-    head = (
-        f"POST {SET_DNC} HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n"
-        "Connection: close\r\n\r\n"
-    ).encode()
+    body = _dnc_body(number)
+    head = _head("Content-Length: ", "Connection: close")
     with socket.create_connection(_address(running), timeout=5) as sock:
         sock.sendall(head + body[:20])
         time.sleep(0.05)
@@ -86,11 +92,10 @@ def _exchange(running: EmbeddedSandbox, data: bytes) -> bytes:
 
 
 def _set_dnc(number: str, length: str, close: bool = False) -> bytes:
-    body = f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'
+    body = _dnc_body(number)
     value = str(len(body)) if length == "exact" else ""
-    ending = "Connection: close\r\n" if close else ""
-    head = f"POST {SET_DNC} HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n"
-    return (head + ending + "\r\n" + body).encode()
+    ending = ["Connection: close"] if close else []
+    return _head(f"Content-Length: {value}", *ending) + body
 
 
 def _successes(reply: bytes) -> int:
@@ -116,11 +121,9 @@ def test_each_pipelined_request_is_fixed_and_answered(
 def test_empty_content_length_beside_chunked_is_left_to_the_chunks(
     running: EmbeddedSandbox, number: str
 ) -> None:
-    body = f'{{"ssid":"sandbox-ssid","contact": {number},"dnc": -1}}'.encode()
-    data = (
-        f"POST {SET_DNC} HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n"
-        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    ).encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    body = _dnc_body(number)
+    head = _head("Content-Length: ", "Transfer-Encoding: chunked", "Connection: close")
+    data = head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
     reply = _exchange(running, data)
 
