@@ -2,7 +2,7 @@
 
 Every call is a POST of a JSON body that carries the credentials; success is
 decided by the envelope's ``status``, never by the HTTP status. Errors of
-httpx are translated here into reconciler's own, which carry the action, the
+httpx and aiohttp are translated here into reconciler's own, which carry the action, the
 number and the API code, and never the credentials.
 
 Requests go out through aiohttp's connection pool (httpx-aiohttp), under
@@ -311,7 +311,7 @@ def _pooled_transport(base_url: str, parallelism: int) -> AiohttpTransport:
 
 
 def _environment_proxy(base_url: str) -> httpx.Proxy | None:
-    """The proxy that HTTPS_PROXY / HTTP_PROXY and NO_PROXY give ``base_url``.
+    """The proxy that HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY give.
 
     Looked up once: aiohttp's own lookup (trust_env) reads the environment
     and ~/.netrc in a worker thread for every request.
