@@ -2,8 +2,8 @@
 
 Every call is a POST of a JSON body that carries the credentials; success is
 decided by the envelope's ``status``, never by the HTTP status. Errors of
-httpx and aiohttp are translated here into reconciler's own, which carry the action, the
-number and the API code, and never the credentials.
+httpx and aiohttp are translated here into reconciler's own, which carry the
+action, the number and the API code, and never the credentials.
 
 Requests go out through aiohttp's connection pool (httpx-aiohttp), under
 httpx's API: httpx's own pool hands an idle connection to every waiting
