@@ -361,6 +361,9 @@ def _retryable(retry_ambiguous: bool) -> Callable[[BaseException], bool]:
 # the cause, when there is one, decides.
 _UNSENT_CAUSES = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# TLS that fails (a certificate that does not check out, or https:// to a
+# server that speaks plain HTTP) fails the same way on every try.
+_PERMANENT_CAUSES = (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)
 
 
 def _transport_error(exc: Exception, action: str, number: str | None) -> ApiError:
@@ -369,13 +372,24 @@ def _transport_error(exc: Exception, action: str, number: str | None) -> ApiErro
         unsent = isinstance(cause, _UNSENT_CAUSES)
     else:
         unsent = isinstance(exc, _UNSENT_ERRORS)
-    kind = type(cause).__name__
     return TransportError(
-        f"{kind}: {cause}" if str(cause) else kind,
+        _describe(cause),
         action=action,
         number=number,
         ambiguous=not unsent,
+        permanent=isinstance(cause, _PERMANENT_CAUSES),
     )
+
+
+def _describe(cause: BaseException) -> str:
+    """The failure on one line: aiohttp's parser errors span several."""
+    kind = type(cause).__name__
+    if isinstance(cause, aiohttp.ClientResponseError):
+        text = str(cause.message)  # str() shows its newlines as \n
+    else:
+        text = str(cause)
+    text = " ".join(text.split()).removesuffix(" ^")  # the parser's caret line
+    return f"{kind}: {text}" if text else kind
 
 
 def _retry_after(response: httpx.Response) -> float | None:

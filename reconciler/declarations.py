@@ -144,8 +144,10 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     # (bench/run.py), on two processes. Per entry, PyYAML's composer with our
     # located values costs about 26 µs and phonenumbers' validity rules about
     # 20 µs; meeting the target would mean replacing one of them.
-    files = list(yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES))
     checker = _Checker(settings, now)
+    files = list(
+        yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES, unreadable=checker.refused)
+    )
 
     with _no_cycle_collection():
         groups = _read(files, settings, now)
@@ -293,6 +295,17 @@ class _Checker:
         self.problems.extend(problems)
         for identity, places in seen.items():
             self.seen.setdefault(identity, []).extend(places)
+
+    def refused(self, folder: Path, exc: OSError) -> None:
+        """A folder that could not be searched: its files would go unseen."""
+        self.problems.append(
+            Problem(
+                Location(str(folder)),
+                f"cannot read the folder: {exc.strerror or exc}",
+                "give the user running reconciler read access to it, "
+                "or move it out of the declarations",
+            )
+        )
 
     def check_file(self, path: Path) -> None:
         try:

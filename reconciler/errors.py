@@ -174,6 +174,8 @@ class TransportError(ApiError):
 
     ``ambiguous`` is true when the request may have reached the server, so
     that a write's outcome is unknown until the number is read again.
+    ``permanent`` is true for a failure that trying again cannot mend, such
+    as a certificate that does not check out.
     """
 
     def __init__(
@@ -185,12 +187,16 @@ class TransportError(ApiError):
         status: int | None = None,
         retry_after: float | None = None,
         ambiguous: bool = False,
+        permanent: bool = False,
     ) -> None:
         self.status = status
         self.retry_after = retry_after
         self.ambiguous = ambiguous
+        self.permanent = permanent
         super().__init__(message, action=action, number=number, code=status)
 
     @property
     def transient(self) -> bool:
+        if self.permanent:
+            return False
         return self.status is None or self.status == 429 or self.status >= 500

@@ -9,7 +9,8 @@ wrote, and aliases cannot expand without bound.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ except AttributeError:  # libyaml is not installed
 # Nodes that may be built again through aliases before a file is refused:
 # plenty for hand-written anchors, far below what an alias bomb expands to.
 ALIAS_EXPANSION_LIMIT = 100_000
+
+YAML_SUFFIXES = (".yaml", ".yml")
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -301,20 +304,41 @@ def walk_positions(data: Any, path: list[Any]) -> Position | None:
     return best
 
 
-def iter_files(paths: list[Path], skip: tuple[str, ...] = ()) -> Iterator[Path]:
-    """YAML files named by ``paths``; folders are searched recursively."""
+def iter_files(
+    paths: list[Path],
+    skip: tuple[str, ...] = (),
+    unreadable: Callable[[Path, OSError], None] | None = None,
+) -> Iterator[Path]:
+    """YAML files named by ``paths``; folders are searched recursively.
+
+    Hidden files and folders are passed over, and so are folders reached
+    through a symbolic link. A folder that cannot be listed is handed to
+    ``unreadable`` (if given) rather than passed over without a word.
+    """
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for pattern in ("*.yaml", "*.yml")
-                for p in path.rglob(pattern)
-                if p.name not in skip and not _hidden(p.relative_to(path))
-            )
-            yield from found
+            yield from sorted(_walk(path, skip, unreadable))
         else:
             yield path
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _walk(
+    root: Path,
+    skip: tuple[str, ...],
+    unreadable: Callable[[Path, OSError], None] | None,
+) -> Iterator[Path]:
+    def refused(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable(Path(exc.filename or root), exc)
+
+    for folder, subfolders, names in os.walk(root, onerror=refused):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in names:
+            if _wanted(name, skip):
+                yield Path(folder, name)
+
+
+def _wanted(name: str, skip: tuple[str, ...]) -> bool:
+    return (
+        name.endswith(YAML_SUFFIXES) and not name.startswith(".") and name not in skip
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import MutableMapping
 from typing import Any, cast
@@ -33,6 +34,9 @@ _MAX_HEAD = 64 * 1024
 _MAX_WAIT_BODY = 1024 * 1024
 # How long to wait for the rest of a body sent with an empty Content-Length.
 _BODY_WAIT_SECONDS = 0.5
+# What an unfinished request line may start with: a method, after any blank
+# lines left between pipelined requests.
+_REQUEST_START = re.compile(rb"(?:\r?\n)*[A-Z]*(?: |\r?\n?\Z)")
 
 
 class SandboxProtocol(HttpToolsProtocol):
@@ -100,6 +104,11 @@ class SandboxProtocol(HttpToolsProtocol):
                 if len(buffer) >= _MAX_HEAD:
                     self.send_400_response("Request header is too large.")
                     return b""
+                if not _REQUEST_START.match(buffer):
+                    # Not HTTP (a TLS handshake, say): the parser refuses it
+                    # at once, rather than wait for a head that never comes.
+                    out.append(buffer)
+                    return b"".join(out)
                 self._pending = buffer
                 return b"".join(out)
             head = self._head(buffer[:end].split(b"\r\n"), buffer[end + 4 :], final)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,3 +88,29 @@ def test_region_flag_overrides_the_environment(
     result = run("validate", *flags, fixture)
 
     assert result.code == code
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_skipped(
+    run: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Run as root, a chmod 000 folder is readable still: refuse it by hand.
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "team.yaml").write_text("version: 1\n")
+    (tmp_path / "open.yaml").write_text(
+        'version: 1\ndnc:\n  - number: "+91 98765 43210"\n'
+    )
+    listing = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+    result = run("validate", tmp_path)
+
+    assert result.code == 1
+    assert result.err.startswith(
+        f"{tmp_path / 'locked'}: error: cannot read the folder: Permission denied"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,49 @@ def test_a_refused_connection_is_unsent() -> None:
 
     assert not error.ambiguous
     assert error.number == NUMBER
+
+
+def test_tls_to_a_plain_http_server_fails_at_the_first_try(
+    sandbox: EmbeddedSandbox,
+) -> None:
+    https = sandbox.base_url.replace("http://", "https://", 1)
+    patient = RetryPolicy(attempts=8, total_seconds=12, initial=4, jitter=0)
+
+    async def attempt() -> int:
+        async with DirectoryClient(
+            https, Credentials.sandbox_default(), retry=patient
+        ) as api:
+            with pytest.raises(TransportError) as caught:
+                await api.call("getInfo", {"contact": api.wire(NUMBER)}, number=NUMBER)
+            assert caught.value.permanent
+            assert not caught.value.transient
+            assert "SSL" in str(caught.value)
+            return api.requests_sent
+
+    # One try, not eight: a handshake that fails fails the same way again.
+    assert asyncio.run(attempt()) == 1
+
+
+def test_an_answer_that_is_not_http_is_described_on_one_line() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+    server = threading.Thread(target=answer, daemon=True)
+    server.start()
+    with listener:
+        error = _write(f"http://127.0.0.1:{port}")
+    server.join(5)
+
+    assert error.ambiguous  # the request went out before the answer failed
+    assert "Bad status line" in str(error)
+    assert "SSH-2.0-OpenSSH_9.2" in str(error)
+    assert "\\n" not in str(error) and "\n" not in str(error)
 
 
 def test_a_dropped_answer_is_ambiguous(sandbox: EmbeddedSandbox) -> None:

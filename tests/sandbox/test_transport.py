@@ -139,6 +139,17 @@ def test_a_head_that_never_ends_is_refused_at_once(running: EmbeddedSandbox) -> 
     assert time.monotonic() - started < 2
 
 
+def test_bytes_that_are_not_http_are_refused_at_once(
+    running: EmbeddedSandbox,
+) -> None:
+    # The start of a TLS handshake, as an https:// client sends it.
+    started = time.monotonic()
+    reply = _exchange(running, bytes.fromhex("160301020001000200"))
+
+    assert reply.startswith(b"HTTP/1.1 400")
+    assert time.monotonic() - started < 2
+
+
 def test_empty_content_length_without_body_is_invalid_request(
     running: EmbeddedSandbox,
 ) -> None:
