@@ -105,3 +105,20 @@ def test_groups_keep_the_files_in_order(tmp_path: Path) -> None:
     assert [path for group in groups for path in group] == files
     shares = [sum(path.stat().st_size for path in group) for group in groups]
     assert shares == [600, 600, 400]
+
+
+def test_what_a_worker_sends_back_is_what_it_found() -> None:
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    files = [
+        fixtures / "every-kind.yaml",
+        fixtures / "ensure-absent-every-kind.yaml",
+        fixtures / "duplicate-sticky-rule.yaml",
+        fixtures / "invalid-number.yaml",
+    ]
+    checked = declarations._check_group(files, CONFIG, NOW)
+    entries, problems, seen = checked
+    assert {entry.kind for entry in entries} == set(declarations.KINDS)
+    assert any(entry.key is not None for entry in entries)
+    assert problems and any(len(places) > 1 for places in seen.values())
+
+    assert declarations._unpack(declarations._pack(checked)) == checked
