@@ -590,13 +590,34 @@ class _Checker:
         self, display: str, item: yamlfile.LocatedMap
     ) -> tuple[StickyValue, StickyKey]:
         scope = str(item.get("scope", "all"))
+        self._check_scope(display, item, scope)
         cli = self._number(display, item, "cli") if "cli" in item else None
         group = _text(item.get("group"))
         key = StickyKey(scope, cli, group)
         value = StickyValue(str(item.get("agent", "")), self._until(display, item))
         return value, key
 
+    def _check_scope(self, display: str, item: yamlfile.LocatedMap, scope: str) -> None:
+        """A `cli` or `group` the scope does not use: the API would drop it."""
+        uses = {"all": (), "cli": ("cli",), "cli_group": ("cli", "group")}
+        for name in ("cli", "group"):
+            if name in item and name not in uses.get(scope, (name,)):
+                better = "cli" if name == "cli" else "cli_group"
+                self._add(
+                    display,
+                    item,
+                    [name],
+                    f"{name}: a rule of scope `{scope}` takes no {name}",
+                    f"remove `{name}:`, or set `scope: {better}`",
+                    key=True,
+                )
+
     def _until(self, display: str, item: yamlfile.LocatedMap) -> int:
+        if "until" in item and item["until"] is None:
+            self._add(
+                display, item, ["until"], "until: the value is empty", _UNTIL_HINT
+            )
+            return expiry.PERMANENT
         try:
             return expiry.parse(item.get("until"), self.tz)
         except expiry.InvalidExpiry as exc:
@@ -612,8 +633,17 @@ class _Checker:
     ) -> str | None:
         raw = item.get(name) if index is None else item[name][index]
         path: list[Any] = [name] if index is None else [name, index]
-        if raw is None and index is None:
+        if raw is None and index is None and name not in item:
             return None  # missing: the schema reports it
+        if raw is None:
+            self._add(
+                display,
+                item,
+                path,
+                f"{_describe_path(path)}the value is empty",
+                f'write the number after it, e.g. {name}: "+91 98765 43210"',
+            )
+            return None
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             self._add(display, item, path, *_unquoted_number(item, name, raw, index))
             return None
@@ -647,8 +677,12 @@ class _Checker:
         path: list[Any],
         message: str,
         hint: str = "",
+        key: bool = False,
     ) -> None:
+        """A problem at the value of ``path``, or at its key if ``key``."""
         position = yamlfile.walk_positions(data, path) or (0, 0)
+        if key and path and isinstance(data, yamlfile.LocatedMap):
+            position = data.key_positions.get(path[0], position)
         self.problems.append(Problem(Location(display, *position), message, hint))
 
     def _remember(
@@ -687,6 +721,8 @@ def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
     path = list(error.absolute_path)
     if path == ["until"]:
         return True  # _until explains the accepted forms
+    if error.schema is False:
+        return True  # only `cli` and `group`: _check_scope says which scope
     is_number = path in (["number"], ["cli"]) or (len(path) == 2 and path[0] == "dids")
     return is_number and error.validator in ("type", "pattern")
 

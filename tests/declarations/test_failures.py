@@ -93,6 +93,20 @@ CASES = [
     ("unsupported-tag", (3, 13), "unsupported YAML tag", "remove it"),
     ("merge-key", (5, 5), "merge keys (<<) are not supported", "write the keys out"),
     ("two-documents", (2, 1), "invalid YAML: but found another document", ""),
+    ("empty-number", (3, 12), "number: the value is empty", 'number: "+91'),
+    ("empty-until", (4, 11), "until: the value is empty", "permanent"),
+    (
+        "sticky-cli-on-scope-all",
+        (5, 5),
+        "cli: a rule of scope `all` takes no cli",
+        "set `scope: cli`",
+    ),
+    (
+        "sticky-group-on-scope-cli",
+        (7, 5),
+        "group: a rule of scope `cli` takes no group",
+        "set `scope: cli_group`",
+    ),
 ]
 
 

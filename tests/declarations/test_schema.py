@@ -56,6 +56,8 @@ def undescribed(root: dict[str, Any], node: Any, where: str = "#") -> Iterator[s
     if not isinstance(node, dict):
         return
     for name, sub in node.get("properties", {}).items():
+        if isinstance(sub, bool):
+            continue  # allows or forbids a field described where it is defined
         target = sub
         if "$ref" in sub:
             target = root["$defs"][sub["$ref"].rsplit("/", 1)[1]]
@@ -94,3 +96,14 @@ def test_the_fast_check_agrees_with_jsonschema(section: str, entry: Any) -> None
     valid = not list(schemas.entry_validator(section).iter_errors(entry))
 
     assert schemas.entry_fast_check(section)(entry) == valid
+
+
+@pytest.mark.parametrize(
+    "fixture", ["sticky-cli-on-scope-all.yaml", "sticky-group-on-scope-cli.yaml"]
+)
+def test_editors_flag_a_field_the_sticky_scope_does_not_take(fixture: str) -> None:
+    schema = json.loads((ROOT / "schemas" / schemas.DIRECTORY).read_text())
+    data = yaml.safe_load((FIXTURES / fixture).read_text())
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
