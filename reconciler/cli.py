@@ -39,10 +39,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         code = exc.exit_code
+    except OSError as exc:
+        # A file or folder the command needs and cannot use: a state path
+        # that cannot be made, an output folder that is a file.
+        print(f"Error: {_describe_os_error(exc)}", file=sys.stderr)
+        code = common.EXIT_ERROR
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         code = 130
     return code
+
+
+def _describe_os_error(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
 
 
 class ArgumentParser(argparse.ArgumentParser):

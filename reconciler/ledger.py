@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import StateError
 from reconciler.state import open_for_append
 
 GENESIS = "0" * 64
@@ -40,6 +41,18 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._last = _last_hash(path)
+
+    def check_writable(self) -> None:
+        """Raise StateError now if records could not be appended later."""
+        try:
+            with open_for_append(self.path):
+                pass
+        except OSError as exc:
+            raise StateError(
+                f"{self.path}: cannot write the audit ledger: "
+                f"{exc.strerror or exc}. Make it writable, "
+                "or set ledger.path in reconciler.yaml"
+            ) from None
 
     def append(self, record: dict[str, Any]) -> str:
         """Write ``record`` chained to the last one; returns its hash."""

@@ -87,12 +87,28 @@ class State:
         if not kinds:
             del self.numbers[number]
 
-    def _append(self, record: dict[str, Any]) -> None:
+    def open_journal(self) -> IO[str]:
+        """The journal, open for the records to come, or raise StateError.
+
+        An apply opens it before its first call, so that a state it could
+        not write stops it before anything changes in the directory.
+        """
         if self._journal is None:
-            self._journal = open_for_append(self.journal_path)
-        self._journal.write(json.dumps(record, separators=(",", ":")) + "\n")
+            try:
+                self._journal = open_for_append(self.journal_path)
+            except OSError as exc:
+                raise StateError(
+                    f"{self.journal_path}: cannot write the state: "
+                    f"{exc.strerror or exc}. Make its folder "
+                    "writable, or set state.path in reconciler.yaml"
+                ) from None
+        return self._journal
+
+    def _append(self, record: dict[str, Any]) -> None:
+        journal = self.open_journal()
+        journal.write(json.dumps(record, separators=(",", ":")) + "\n")
         # Flushed to the OS at once: a killed process loses no recorded change.
-        self._journal.flush()
+        journal.flush()
 
     # Reading and writing -------------------------------------------------
 
@@ -126,6 +142,10 @@ class State:
             raise self._unreadable('"serial" must be a number, "numbers" an object')
         if not all(isinstance(kinds, dict) for kinds in numbers.values()):
             raise self._unreadable("each managed number must map to an object")
+        for number, kinds in numbers.items():
+            for kind, value in kinds.items():
+                if not _well_formed(kind, value):
+                    raise self._unreadable(f"{number}: {kind} holds {value!r}")
         self.serial = serial
         self.numbers = numbers
 
@@ -178,6 +198,28 @@ class State:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+
+def _well_formed(kind: str, value: Any) -> bool:
+    """Whether ``value`` has the shape the state records for ``kind``."""
+    if kind == "dnc":
+        return value is None or (isinstance(value, int) and not isinstance(value, bool))
+    if kind == "account_managers":
+        return value is None or isinstance(value, str)
+    if kind == "sticky_agents":
+        return isinstance(value, dict) and all(
+            isinstance(rule, dict)
+            and isinstance(rule.get("agent"), str)
+            and isinstance(rule.get("until"), int)
+            for rule in value.values()
+        )
+    if kind == "contacts":
+        return isinstance(value, dict) and all(
+            isinstance(field, str) for field in value.values()
+        )
+    if kind == "blacklist":
+        return isinstance(value, list) and all(isinstance(d, str) for d in value)
+    return False  # a kind this reconciler does not know
 
 
 def open_for_append(path: Path) -> IO[str]:

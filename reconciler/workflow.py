@@ -171,6 +171,9 @@ async def execute(
         "commit": ledger.git_commit(settings.root),
         "plan_checksum": plan_checksum,
     }
+    # Where the outcomes go must take them before the first call is made.
+    state.open_journal()
+    audit.check_writable()
     context = apply.ApplyContext(client, state, audit, base, now, planner.holds)
     await apply.resolve_interrupted(context)
     applier = apply.Applier(plan, context, settings.parallelism)

@@ -20,8 +20,19 @@ from reconciler.state import State
         '{"version": 1, "numbers": []}',
         '{"version": 1, "serial": "x"}',
         '{"version": 1, "numbers": {"+919876543210": 5}}',
+        '{"version": 1, "numbers": {"+919876543210": {"sticky_agents": 5}}}',
+        '{"version": 1, "numbers": {"+919876543210": {"blacklist": [5]}}}',
+        '{"version": 1, "numbers": {"+919876543210": {"dns": -1}}}',
     ],
-    ids=["a list", "numbers a list", "serial a string", "kinds not an object"],
+    ids=[
+        "a list",
+        "numbers a list",
+        "serial a string",
+        "kinds not an object",
+        "sticky rules a number",
+        "a DID a number",
+        "an unknown kind",
+    ],
 )
 def test_a_state_that_is_not_one_is_an_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "state.json"
@@ -122,3 +133,26 @@ def test_ledger_verify_of_a_declaration_file_checks_its_project(
 
     assert result.code == 0
     assert "records is intact" in result.out
+
+
+@pytest.mark.parametrize(
+    ("blocked", "message"),
+    [
+        ("state.json.journal", "cannot write the state"),
+        ("ledger.jsonl", "cannot write the audit ledger"),
+    ],
+)
+def test_apply_that_could_not_record_its_outcomes_makes_no_write(
+    run: Any, sandbox: Any, workdir: Path, blocked: str, message: str
+) -> None:
+    # A link to a folder that does not exist: the file cannot be made, even
+    # by root, to whom a read-only folder is no obstacle.
+    (workdir / ".reconciler").mkdir()
+    (workdir / ".reconciler" / blocked).symlink_to(workdir / "missing" / blocked)
+
+    result = run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
+
+    assert result.code == 1
+    assert f"{workdir / '.reconciler' / blocked}: {message}" in result.err
+    assert "Traceback" not in result.err
+    assert sandbox.writes() == 0
