@@ -153,7 +153,7 @@ def until_text(value: int, tz: dt.tzinfo) -> str:
     """`permanent`, or the instant as an ISO date-time with ``tz``'s offset."""
     if value == expiry.PERMANENT:
         return "permanent"
-    return dt.datetime.fromtimestamp(value, tz).isoformat()
+    return expiry.isoformat(value, tz)
 
 
 def _fitting(kind: str, items: list[Item], warnings: list[str]) -> list[Item]:

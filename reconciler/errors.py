@@ -103,6 +103,10 @@ class StateError(ReconcilerError):
     """The state file cannot be read, written or locked."""
 
 
+class SandboxError(ReconcilerError):
+    """The sandbox cannot start: its database is not one it can use."""
+
+
 class PlanFileError(ReconcilerError):
     """A saved plan cannot be used as it is."""
 

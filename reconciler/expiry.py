@@ -17,6 +17,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
+# The last instant an `until` may name: a day before the calendar ends, so
+# that it can be shown in any time zone.
+LATEST: Final = int(dt.datetime(9999, 12, 30, tzinfo=dt.UTC).timestamp())
+
+
 class InvalidExpiry(ValueError):
     """An `until` that cannot be read; the message says how to write it."""
 
@@ -34,13 +39,21 @@ def parse(value: object, tz: dt.tzinfo) -> int:
     if text.lower() in PERMANENT_WORDS:
         return PERMANENT
     if _DATE.match(text):
-        return _end_of_day(text, tz)
+        return _bounded(text, _end_of_day(text, tz))
     if _DATETIME.match(text):
-        return _instant(text)
+        return _bounded(text, _instant(text))
     raise InvalidExpiry(
         f"until {value!r} is not permanent, a date (2027-01-31) "
         "or a date-time with an offset (2027-01-31T18:00:00+05:30)"
     )
+
+
+def _bounded(text: str, instant: int) -> int:
+    if instant > LATEST:
+        raise InvalidExpiry(
+            f"until {text!r} is too far in the future; write permanent for no end"
+        )
+    return instant
 
 
 def _end_of_day(text: str, tz: dt.tzinfo) -> int:
@@ -77,4 +90,15 @@ def describe(expiry: int | None, tz: dt.tzinfo) -> str:
         return "none"
     if expiry == PERMANENT:
         return "permanent"
-    return dt.datetime.fromtimestamp(expiry, tz).isoformat()
+    return isoformat(expiry, tz)
+
+
+def isoformat(instant: int, tz: dt.tzinfo, timespec: str = "auto") -> str:
+    """``instant`` as an ISO date-time in ``tz``; raw seconds past the calendar.
+
+    Values read from the API are not bounded like declared ones are.
+    """
+    try:
+        return dt.datetime.fromtimestamp(instant, tz).isoformat(timespec=timespec)
+    except (ValueError, OverflowError, OSError):
+        return f"{instant} seconds since 1970"

@@ -24,9 +24,15 @@ _SEPARATORS = re.compile(r"[\s().-]+")
 _DIGITS = re.compile(r"\+?[1-9][0-9]*|0[1-9][0-9]*")
 
 
+# Longer than any spelling of a phone number; phonenumbers refuses more too.
+MAX_LENGTH = 250
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(text: str, region: str = contract.DEFAULT_REGION) -> str:
     """Return the E.164 form of ``text`` or raise :class:`InvalidNumber`."""
+    if len(text) > MAX_LENGTH:
+        raise InvalidNumber(f"{len(text):,} characters are too many for a phone number")
     quick = _quick_e164(text, region)
     if quick is not None:
         return quick

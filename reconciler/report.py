@@ -19,10 +19,12 @@ from reconciler.declarations import DNC, STICKY, Declarations, Entry
 from reconciler.errors import SettingsError
 
 UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+# About a hundred years: no `until` is further away than a lifetime's work.
+MAX_WINDOW = 5200 * UNITS["w"]
 NO_OWNER = "(no owner)"
 REPORT_FORMAT_VERSION = 1
 
-_WINDOW = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+_WINDOW = re.compile(r"^\s*(\d{1,9})\s*([hdw])\s*$", re.IGNORECASE)
 
 
 def parse_window(text: str) -> int:
@@ -33,7 +35,14 @@ def parse_window(text: str) -> int:
             f"--within {text!r} is not a duration; write a whole number "
             "followed by h, d or w, such as 14d"
         )
-    return int(match.group(1)) * UNITS[match.group(2).lower()]
+    seconds = int(match.group(1)) * UNITS[match.group(2).lower()]
+    if seconds > MAX_WINDOW:
+        raise SettingsError(
+            f"--within {text!r} is longer than {MAX_WINDOW // UNITS['w']}w "
+            "(about 100 years); permanent entries never lapse, so no window "
+            "needs to be longer"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,7 @@ def remaining(seconds: int) -> str:
 
 
 def _moment(instant: int, tz: dt.tzinfo) -> str:
-    return dt.datetime.fromtimestamp(instant, tz).isoformat(timespec="seconds")
+    return expiry.isoformat(instant, tz, "seconds")
 
 
 def _cell(value: str) -> str:

@@ -272,7 +272,15 @@ class _Builder:
         construct = _SCALAR_TAGS.get(node.tag)
         if construct is None:
             raise self._error(node, f"unsupported YAML tag {node.tag!r}", "remove it")
-        return construct(self.constructor, node)  # type: ignore[arg-type]
+        try:
+            return construct(self.constructor, node)  # type: ignore[arg-type]
+        except ValueError:  # an integer of more digits than Python converts
+            raise self._error(
+                node,
+                f"the value is too long to be read as a number "
+                f"({len(node.value):,} characters)",
+                "quote it, or shorten it",
+            ) from None
 
     def _error(self, node: yaml.Node, message: str, hint: str) -> YamlFileError:
         line, column = _position(node)

@@ -15,6 +15,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
+from reconciler.errors import SandboxError
 from reconciler.sandbox.app import Sandbox, create_app
 from reconciler.sandbox.auth import Credentials
 from reconciler.sandbox.faults import FaultSettings
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         store = Store(db)
         if args.seed:
             load_seed(store, args.seed)
-    except (OSError, ValueError, OverflowError, SeedError) as exc:
+    except (OSError, ValueError, OverflowError, SeedError, SandboxError) as exc:
         print(f"reconciler sandbox: {exc}", file=sys.stderr)
         return 1
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import contract
+from reconciler.errors import SandboxError
 from reconciler.sandbox.reference import Agent, Group, Reference, default_reference
 from reconciler.sandbox.validate import ApiError
 
@@ -125,13 +126,23 @@ class Store:
         self._conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None
         )
+        try:
+            self._open(durable)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise SandboxError(
+                f"{self.path}: not a sandbox database ({exc}); move it away or "
+                "delete it, and the sandbox starts with an empty one"
+            ) from None
+        logger.info("sandbox store open at %s", self.path)
+
+    def _open(self, durable: bool) -> None:
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL syncs the WAL on every commit: an answered write survives a
         # crash of the machine, not only of the process.
         self._conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._conn.executescript(_SCHEMA)
         self._reference = self._load_reference() or default_reference()
-        logger.info("sandbox store open at %s", self.path)
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Sandbox
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
@@ -108,3 +110,18 @@ def test_markdown_has_a_table_per_file_and_owner(run: Any, tmp_path: Path) -> No
     assert result.out.startswith("### Expiring entries\n")
     assert result.out.count("| number | entry | until | in | line | ticket |") == 3
     assert "· owner sales-leads" in result.out
+
+
+@pytest.mark.parametrize(
+    "window", ["99999999w", "1" + "0" * 5000 + "d"], ids=["weeks", "digits"]
+)
+def test_a_window_past_any_calendar_is_an_error(
+    run: Any, tmp_path: Path, window: str
+) -> None:
+    _write(tmp_path / "d")
+
+    result = run("report", "expiring", tmp_path / "d", "--within", window)
+
+    assert result.code == 1
+    assert result.err.startswith("Error: --within")
+    assert "Traceback" not in result.err

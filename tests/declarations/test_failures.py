@@ -94,6 +94,14 @@ CASES = [
     ("merge-key", (5, 5), "merge keys (<<) are not supported", "write the keys out"),
     ("two-documents", (2, 1), "invalid YAML: but found another document", ""),
     ("empty-number", (3, 12), "number: the value is empty", 'number: "+91'),
+    ("number-too-long", (3, 13), "300 characters are too many", "country code"),
+    (
+        "unquoted-integer-too-long",
+        (4, 13),
+        "too long to be read as a number (5,000 characters)",
+        "quote it",
+    ),
+    ("until-too-far", (4, 12), "too far in the future", "permanent"),
     ("empty-until", (4, 11), "until: the value is empty", "permanent"),
     (
         "sticky-cli-on-scope-all",

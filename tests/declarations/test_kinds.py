@@ -67,3 +67,10 @@ def test_the_default_region_reads_national_numbers() -> None:
     entries = by_kind(load("national-number-of-another-region.yaml", region="DE"))
 
     assert entries["dnc"].number == "+49301234567"
+
+
+def test_an_instant_past_the_calendar_is_shown_as_seconds() -> None:
+    # The API may hold an expiry that no declaration could have written.
+    beyond = expiry.LATEST + 3 * 86400
+
+    assert expiry.describe(beyond, expiry.dt.UTC) == f"{beyond} seconds since 1970"

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from reconciler import contract
+from reconciler.errors import SandboxError
 from reconciler.sandbox import EmbeddedSandbox
 from reconciler.sandbox.reference import number_forms, stored_form
 from reconciler.sandbox.seed import SeedError, apply_seed, synthetic_entries
@@ -149,3 +150,16 @@ def test_reference_numbers_match_national_and_international_forms() -> None:
     assert number_forms("18001234567")[0] == "9118001234567"
     assert "9118001234567" in number_forms("9118001234567")
     assert number_forms("08045678901") == ["918045678901", "08045678901"]
+
+
+def test_a_file_that_is_not_a_database_is_an_error_that_names_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sandbox.db"
+    path.write_text("garbage\n")
+
+    with pytest.raises(SandboxError, match="not a sandbox database") as caught:
+        Store(path)
+
+    assert str(path) in str(caught.value)
+    assert path.read_text() == "garbage\n"  # left for its owner to look at
