@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -80,6 +81,8 @@ class DirectoryClient:
         self._semaphore = asyncio.Semaphore(parallelism)
         self._limiter = _limiter(rate) if rate else None
         self._urls = _urls(base_url)
+        self._host = httpx.URL(base_url).host  # no user or password in it
+        self._said_unreachable = False
         self._timeout = httpx.Timeout(timeout).as_dict()
         # Requests go to the transport itself: httpx's client layer (URL
         # merging, cookies, auth and redirect handling) would double the CPU
@@ -141,7 +144,7 @@ class DirectoryClient:
             if not retryable(exc) or self.retry.attempts < 2:
                 raise
             pause = self.delay(1, exc)
-            _log_retry(exc, 1, pause)
+            self._log_retry(exc, 1, pause)
         await asyncio.sleep(pause)
 
         # tenacity takes over from the second try. The first is made above:
@@ -185,7 +188,30 @@ class DirectoryClient:
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
-        _log_retry(failure, state.attempt_number + 1, state.upcoming_sleep)
+        self._log_retry(failure, state.attempt_number + 1, state.upcoming_sleep)
+
+    def _log_retry(
+        self, failure: BaseException | None, attempt: int, pause: float
+    ) -> None:
+        # Said once out loud: otherwise a server that cannot be reached looks
+        # like a command that hangs until the retries run out.
+        unreachable = (
+            isinstance(failure, TransportError)
+            and not failure.ambiguous
+            and failure.status is None
+        )
+        if unreachable and not self._said_unreachable:
+            self._said_unreachable = True
+            log.warning(
+                "cannot reach %s (%s); trying again for up to %.0fs",
+                self._host,
+                failure,
+                self.retry.total_seconds,
+            )
+            return
+        log.info(
+            "retrying after %s (attempt %d, waiting %.2fs)", failure, attempt, pause
+        )
 
     async def _send(
         self,
@@ -285,14 +311,22 @@ class DirectoryClient:
         return text
 
 
+# The user and password a URL may carry, kept out of messages.
+_USERINFO = re.compile(r"//[^/@]*@")
+
+
 def _urls(base_url: str) -> dict[str, httpx.URL]:
     """The URL of every API path under ``base_url``, made once."""
     root = base_url.rstrip("/")
     try:
+        parsed = httpx.URL(root)
+        if parsed.query or parsed.fragment:
+            raise httpx.InvalidURL("the API takes no query string or fragment")
         return {path: httpx.URL(root + path) for path in contract.PATHS.values()}
     except httpx.InvalidURL as exc:
         raise SettingsError(
-            f"the endpoint {base_url!r} is not a valid URL ({exc}); "
+            f"the endpoint {_USERINFO.sub('//', base_url)!r} is not a valid URL "
+            f"({exc}); "
             f"write it as {contract.DEFAULT_BASE_URL}"
         ) from None
 
@@ -400,7 +434,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(value)
     except ValueError:
         return None
-
-
-def _log_retry(failure: BaseException | None, attempt: int, pause: float) -> None:
-    log.info("retrying after %s (attempt %d, waiting %.2fs)", failure, attempt, pause)

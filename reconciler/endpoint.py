@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,13 @@ class Endpoint:
 
 @contextlib.contextmanager
 def open_endpoint(settings: Settings) -> Iterator[Endpoint]:
-    if not settings.embedded:
-        assert settings.base_url is not None
+    if settings.base_url:
+        if not settings.credentials.body_fields():
+            raise SettingsError(
+                "no DeepCall credentials: set DEEPCALL_USER_ID and "
+                "DEEPCALL_TOKEN (or DEEPCALL_SSID) for "
+                f"{_host(settings.base_url)}"
+            )
         yield Endpoint(settings.base_url, settings.credentials, embedded=False)
         return
 
@@ -86,3 +92,8 @@ def _sandbox_credentials(configured: Credentials) -> Credentials:
     if configured.body_fields():
         return configured
     return Credentials.sandbox_default()
+
+
+def _host(base_url: str) -> str:
+    """The endpoint's host, without any user or password the URL holds."""
+    return urllib.parse.urlsplit(base_url).hostname or "the endpoint"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import settings
+from reconciler import endpoint, settings
 from reconciler.errors import SettingsError
 
 
@@ -72,3 +72,39 @@ def test_a_bad_setting_from_the_environment_is_refused(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         settings.load(tmp_path, environ={variable: value})
+
+
+def test_an_empty_endpoint_variable_is_refused_not_taken_for_unset(
+    tmp_path: Path,
+) -> None:
+    # What `DEEPCALL_BASE_URL: ${{ vars.DEEPCALL_BASE_URL }}` gives when the
+    # variable was never defined: an apply must not land in the sandbox.
+    with pytest.raises(SettingsError, match="DEEPCALL_BASE_URL is set but empty"):
+        settings.load(tmp_path, environ={"DEEPCALL_BASE_URL": " "})
+
+
+def test_an_empty_endpoint_variable_leaves_the_project_files_endpoint(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path, "endpoint:\n  base_url: https://api.example.com\n")
+
+    loaded = settings.load(root, environ={"DEEPCALL_BASE_URL": ""})
+
+    assert loaded.base_url == "https://api.example.com"
+    assert not loaded.embedded
+
+
+def test_a_real_endpoint_without_credentials_is_refused_before_any_call(
+    tmp_path: Path,
+) -> None:
+    loaded = settings.load(
+        tmp_path, environ={"DEEPCALL_BASE_URL": "https://user:pw@api.example.com"}
+    )
+
+    with (
+        pytest.raises(SettingsError, match="DEEPCALL_USER_ID") as caught,
+        endpoint.open_endpoint(loaded),
+    ):
+        pass
+    assert "api.example.com" in str(caught.value)
+    assert "pw" not in str(caught.value)

@@ -8,6 +8,7 @@ client's own connection pool, over real HTTP on loopback.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from pathlib import Path
@@ -109,6 +110,30 @@ def test_an_answer_that_is_not_http_is_described_on_one_line() -> None:
     assert "\\n" not in str(error) and "\n" not in str(error)
 
 
+def test_a_server_that_cannot_be_reached_is_said_once_out_loud(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    base_url = f"http://user:secret@127.0.0.1:{_free_port()}"
+    quick = RetryPolicy(attempts=3, total_seconds=5, initial=0.01, jitter=0)
+
+    async def attempt() -> None:
+        async with DirectoryClient(
+            base_url, Credentials.sandbox_default(), retry=quick
+        ) as api:
+            await api.call("getInfo", {"contact": api.wire(NUMBER)}, number=NUMBER)
+
+    with (
+        caplog.at_level(logging.INFO, logger="reconciler.client"),
+        pytest.raises(TransportError),
+    ):
+        asyncio.run(attempt())
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("cannot reach 127.0.0.1 (getInfo +919800000007")
+    assert "secret" not in caplog.text
+
+
 def test_a_dropped_answer_is_ambiguous(sandbox: EmbeddedSandbox) -> None:
     httpx.patch(f"{sandbox.base_url}/_sandbox/faults", json={"drop_rate": 1.0})
 
@@ -186,3 +211,12 @@ def test_an_unusable_endpoint_or_proxy_is_a_settings_error(
 
     with pytest.raises(SettingsError, match=words):
         DirectoryClient(base_url, Credentials.sandbox_default())
+
+
+def test_an_endpoint_with_a_query_string_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="no query string") as caught:
+        DirectoryClient(
+            "https://user:secret@api.example.com/?x=1", Credentials.sandbox_default()
+        )
+
+    assert "secret" not in str(caught.value)
