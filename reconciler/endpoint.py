@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler import contract
 from reconciler.errors import SettingsError
 from reconciler.settings import Credentials, Settings
 
@@ -47,6 +48,14 @@ def open_endpoint(settings: Settings) -> Iterator[Endpoint]:
             )
         yield Endpoint(settings.base_url, settings.credentials, embedded=False)
         return
+    if settings.base_url_blank:
+        # An unset CI variable expands to "": falling back to the embedded
+        # sandbox would let an apply "succeed" without touching DeepCall.
+        raise SettingsError(
+            "DEEPCALL_BASE_URL is set but empty; give the endpoint's URL (such "
+            f"as {contract.DEFAULT_BASE_URL}), or unset the variable to use the "
+            "embedded sandbox"
+        )
 
     # Imported here: a real endpoint needs no server.
     from reconciler.sandbox import EmbeddedSandbox

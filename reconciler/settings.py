@@ -85,6 +85,8 @@ class Settings:
     caller_lines: tuple[str, ...] | None = None
     manager_ids: tuple[str, ...] | None = None
     managers_are_agents: bool = False
+    # DEEPCALL_BASE_URL was set, but to nothing: see endpoint.open_endpoint.
+    base_url_blank: bool = False
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -302,14 +304,8 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
                 "embedded sandbox"
             )
         changes["base_url"] = base_url
-    elif contract.ENV_BASE_URL in environ and settings.base_url is None:
-        # An unset CI variable expands to "": falling back to the embedded
-        # sandbox would let an apply "succeed" without touching DeepCall.
-        raise SettingsError(
-            f"{contract.ENV_BASE_URL} is set but empty; give the endpoint's "
-            f"URL (such as {contract.DEFAULT_BASE_URL}), or unset the variable "
-            "to use the embedded sandbox"
-        )
+    elif contract.ENV_BASE_URL in environ:
+        changes["base_url_blank"] = True
     for variable, attr in ENVIRONMENT.items():
         value = environ.get(variable, "").strip()
         if value:

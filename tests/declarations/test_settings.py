@@ -79,8 +79,21 @@ def test_an_empty_endpoint_variable_is_refused_not_taken_for_unset(
 ) -> None:
     # What `DEEPCALL_BASE_URL: ${{ vars.DEEPCALL_BASE_URL }}` gives when the
     # variable was never defined: an apply must not land in the sandbox.
-    with pytest.raises(SettingsError, match="DEEPCALL_BASE_URL is set but empty"):
-        settings.load(tmp_path, environ={"DEEPCALL_BASE_URL": " "})
+    loaded = settings.load(tmp_path, environ={"DEEPCALL_BASE_URL": " "})
+
+    with (
+        pytest.raises(SettingsError, match="DEEPCALL_BASE_URL is set but empty"),
+        endpoint.open_endpoint(loaded),
+    ):
+        pass
+
+
+def test_a_base_url_flag_fills_an_empty_endpoint_variable(tmp_path: Path) -> None:
+    loaded = settings.load(tmp_path, environ={"DEEPCALL_BASE_URL": ""})
+
+    flagged = settings.override(loaded, base_url="https://api.example.com")
+
+    assert not flagged.embedded
 
 
 def test_an_empty_endpoint_variable_leaves_the_project_files_endpoint(
