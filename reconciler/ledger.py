@@ -54,6 +54,11 @@ class Ledger:
                 "or set ledger.path in reconciler.yaml"
             ) from None
 
+    @property
+    def head(self) -> str:
+        """The hash of the last record, the one the next will chain to."""
+        return self._last
+
     def append(self, record: dict[str, Any]) -> str:
         """Write ``record`` chained to the last one; returns its hash."""
         body = {"time": _now_iso(), **record, "prev": self._last}
@@ -82,20 +87,30 @@ def record_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
 
 
-def verify(path: Path) -> list[str]:
-    """Every break in the chain, as 'line N: what is wrong'; empty if intact."""
+def verify(path: Path, head: str | None = None) -> list[str]:
+    """Every break in the chain, as 'line N: what is wrong'; empty if intact.
+
+    ``head`` is the last record the state knows was written: a chain intact
+    to its end but without it was cut short.
+    """
     problems: list[str] = []
-    if not path.exists():
-        return problems
     previous = GENESIS
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            found, problem = _check_line(line, previous)
-            if problem:
-                problems.append(f"line {number}: {problem}")
-            previous = found
+    seen = {GENESIS}
+    if path.exists():
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                found, problem = _check_line(line, previous)
+                if problem:
+                    problems.append(f"line {number}: {problem}")
+                previous = found
+                seen.add(found)
+    if head is not None and head not in seen:
+        problems.append(
+            f"the end is missing: the state names record {head[:12]}…, written "
+            "by the last apply, and the ledger no longer holds it"
+        )
     return problems
 
 

@@ -42,6 +42,9 @@ class State:
         self.path = path
         self.numbers: dict[str, dict[str, Any]] = numbers or {}
         self.serial = 0
+        # The hash of the last ledger record an apply wrote: a ledger that no
+        # longer holds it lost records from its end.
+        self.ledger_head: str | None = None
         self._journal: IO[str] | None = None
 
     @property
@@ -148,6 +151,8 @@ class State:
                     raise self._unreadable(f"{number}: {kind} holds {value!r}")
         self.serial = serial
         self.numbers = numbers
+        head = data.get("ledger_head")
+        self.ledger_head = head if isinstance(head, str) else None
 
     def _unreadable(self, why: str) -> StateError:
         return StateError(
@@ -188,6 +193,7 @@ class State:
             "version": FORMAT_VERSION,
             "serial": self.serial,
             "written_at": int(time.time()),
+            "ledger_head": self.ledger_head,
             "numbers": dict(sorted(self.numbers.items())),
         }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=False))

@@ -192,6 +192,7 @@ async def execute(
                 "message": "applied, but the number does not read back so",
             }
         )
+    state.ledger_head = audit.head
     return ApplyReport(outcomes, unconverged)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from reconciler import ledger, settings
 from reconciler.commands import common
 from reconciler.errors import StateError
+from reconciler.state import State
 
 
 def register(commands: common.Subparsers) -> None:
@@ -28,17 +29,21 @@ def register(commands: common.Subparsers) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if not args.path.exists():
+        raise StateError(f"{args.path}: no such folder of declarations")
     config = settings.load(settings.declarations_root([args.path]))
     path = args.ledger or config.resolve(config.ledger_path)
+    state_path = config.resolve(config.state_path)
     if path.is_dir():
         raise StateError(f"{path}: a folder, not a ledger file")
     if args.ledger is not None and not path.exists():
         raise StateError(f"{path}: no such ledger file")
-    if not path.exists():
-        return _no_ledger(path, config.resolve(config.state_path))
+    head = _state_head(state_path)
+    if not path.exists() and head is None:
+        return _no_ledger(path, state_path)
 
     try:
-        problems = ledger.verify(path)
+        problems = ledger.verify(path, head)
     except OSError as exc:
         raise StateError(f"{path}: cannot read the ledger: {exc}") from None
     for problem in problems:
@@ -48,6 +53,13 @@ def run_verify(args: argparse.Namespace) -> int:
         return common.EXIT_ERROR
     print(f"{path}: the hash chain of {_count_lines(path)} records is intact.")
     return common.EXIT_OK
+
+
+def _state_head(state_path: Path) -> str | None:
+    """The last ledger record the state knows of, if it names one."""
+    if not state_path.exists():
+        return None
+    return State.read(state_path).ledger_head
 
 
 def _no_ledger(path: Path, state_path: Path) -> int:

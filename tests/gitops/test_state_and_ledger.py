@@ -112,6 +112,32 @@ def test_ledger_verify_catches_an_edited_last_line(run: Any, workdir: Path) -> N
     assert "line 22: edited" in result.err
 
 
+@pytest.mark.parametrize("kept", [19, 0, None], ids=["cut", "emptied", "deleted"])
+def test_ledger_verify_catches_records_lost_from_the_end(
+    run: Any, workdir: Path, kept: int | None
+) -> None:
+    run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
+    path = workdir / ".reconciler" / "ledger.jsonl"
+    if kept is None:
+        path.unlink()
+    else:
+        path.write_text("".join(f"{line}\n" for line in ledger_lines(workdir)[:kept]))
+
+    result = run("ledger", "verify", workdir)
+
+    assert result.code == 1
+    assert "the end is missing" in result.err
+
+
+def test_ledger_verify_of_a_folder_that_does_not_exist_fails(
+    run: Any, tmp_path: Path
+) -> None:
+    result = run("ledger", "verify", tmp_path / "typo")
+
+    assert result.code == 1
+    assert "no such folder" in result.err
+
+
 def test_no_credentials_in_plan_file_ledger_state_or_output(
     workdir: Path,
     tmp_path: Path,
