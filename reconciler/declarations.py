@@ -536,6 +536,11 @@ class _Checker:
             required = wanted if isinstance(wanted, list) else []
             missing = [k for k in required if k not in error.instance]
             hint = "add " + ", ".join(f"`{k}:`" for k in missing) + " to the entry"
+        elif error.validator == "type":
+            message, hint = _type_problem(root, path, error, where)
+        elif error.validator == "enum":
+            message = f"{where}{_shown(root, path, error.instance)} is not allowed"
+            hint = _choices(schema)
         return [Problem(Location(display, *position), message, hint)]
 
     def _unknown_key_problems(
@@ -725,6 +730,55 @@ def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
         return True  # only `cli` and `group`: _check_scope says which scope
     is_number = path in (["number"], ["cli"]) or (len(path) == 2 and path[0] == "dids")
     return is_number and error.validator in ("type", "pattern")
+
+
+def _type_problem(
+    root: Any, path: list[Any], error: jsonschema.ValidationError, where: str
+) -> tuple[str, str]:
+    """A value of the wrong type: what YAML made of it, and how to write it."""
+    wanted = error.validator_value
+    shown = _shown(root, path, error.instance)
+    message = f"{where}must be {schemas.type_words(wanted)}, not {shown}"
+    name = path[-1] if path and isinstance(path[-1], str) else None
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "enum" in schema:
+        return message, _choices(schema)
+    if wanted == "string" and not isinstance(error.instance, dict | list):
+        written = _written(root, path)
+        if written is None or written == "":
+            return message, "write a value after it, in quotes"
+        return message, f'quote it: {name}: "{written}"' if name else "quote it"
+    if wanted == "array" and name is not None:
+        return message, f"list the entries under `{name}:`, each starting with `- `"
+    return message, ""
+
+
+def _choices(schema: dict[str, Any]) -> str:
+    choices = schema.get("enum", [])
+    return "write " + " or ".join(f"`{choice}`" for choice in choices)
+
+
+def _written(root: Any, path: list[Any]) -> str | None:
+    """The text of a value YAML did not read as a string, as it was written."""
+    container = root
+    for step in path[:-1]:
+        container = container[step]
+    sources = getattr(container, "sources", {})
+    return sources.get(path[-1]) if path else None
+
+
+def _shown(root: Any, path: list[Any], value: Any) -> str:
+    """``value`` as the author wrote it where YAML changed it (`no` -> False)."""
+    written = _written(root, path)
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict | list) or written is None:
+        return schemas.describe(value)
+    if written == str(value):
+        return f"`{written}`"
+    return f"`{written}` (which YAML reads as {value!r})"
 
 
 def _identified(item: yamlfile.LocatedMap, key: StickyKey | None) -> bool:

@@ -211,7 +211,7 @@ def _message(error: jsonschema.ValidationError, name: str) -> str:
     value: Any = error.instance
     wanted: Any = error.validator_value
     if kind == "type":
-        return f"{name} must be {_type_words(wanted)}, not {describe(value)}"
+        return f"{name} must be {type_words(wanted)}, not {describe(value)}"
     if kind in ("const", "enum"):
         choices = [wanted] if kind == "const" else wanted
         listed = " or ".join(json.dumps(choice) for choice in choices)
@@ -249,7 +249,8 @@ def _name(path: list[Any]) -> str:
     return text or "the project file"
 
 
-def _type_words(expected: Any) -> str:
+def type_words(expected: Any) -> str:
+    """A JSON Schema type, or a list of them, in words: ``a string``."""
     names = expected if isinstance(expected, list) else [expected]
     return " or ".join(_TYPE_WORDS.get(str(n), str(n)) for n in names)
 
@@ -257,7 +258,7 @@ def _type_words(expected: Any) -> str:
 def _form(schema: dict[str, Any]) -> str:
     if "const" in schema:
         return json.dumps(schema["const"])
-    words = _type_words(schema.get("type", "any value"))
+    words = type_words(schema.get("type", "any value"))
     item_type = schema.get("items", {}).get("type")
     if item_type == "string":
         words += " of strings"

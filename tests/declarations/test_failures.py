@@ -102,6 +102,26 @@ CASES = [
         "quote it",
     ),
     ("until-too-far", (4, 12), "too far in the future", "permanent"),
+    (
+        "sticky-agent-unquoted",
+        (4, 12),
+        "sticky_agents[0].agent: must be a string, not `1077`",
+        'quote it: agent: "1077"',
+    ),
+    (
+        "ensure-read-as-boolean",
+        (4, 13),
+        "not `no` (which YAML reads as False)",
+        "write `present` or `absent`",
+    ),
+    (
+        "ensure-unknown-value",
+        (4, 13),
+        "dnc[0].ensure: 'gone' is not allowed",
+        "write `present` or `absent`",
+    ),
+    ("section-empty", (2, 5), "dnc: must be a list, not empty", "`- `"),
+    ("section-a-mapping", (3, 3), "dnc: must be a list, not a mapping", "`- `"),
     ("empty-until", (4, 11), "until: the value is empty", "permanent"),
     (
         "sticky-cli-on-scope-all",
