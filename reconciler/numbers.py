@@ -33,6 +33,10 @@ def normalise(text: str, region: str = contract.DEFAULT_REGION) -> str:
     """Return the E.164 form of ``text`` or raise :class:`InvalidNumber`."""
     if len(text) > MAX_LENGTH:
         raise InvalidNumber(f"{len(text):,} characters are too many for a phone number")
+    if any(char.isalpha() for char in text):
+        # phonenumbers reads 1-800-FLOWERS as digits and drops "ext 5":
+        # neither is a number a contact can be stored under.
+        raise InvalidNumber(f"{text!r} has letters; write the number in digits")
     quick = _quick_e164(text, region)
     if quick is not None:
         return quick

@@ -323,11 +323,21 @@ def iter_files(
     through a symbolic link. A folder that cannot be listed is handed to
     ``unreadable`` (if given) rather than passed over without a word.
     """
+    given: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            yield from sorted(_walk(path, skip, unreadable))
-        else:
-            yield path
+        found = sorted(_walk(path, skip, unreadable)) if path.is_dir() else [path]
+        for file in found:
+            # A file named twice (or within a folder named too) is read once.
+            if _identity(file) not in given:
+                given.add(_identity(file))
+                yield file
+
+
+def _identity(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:  # a symlink loop: its own problem is reported when read
+        return path.absolute()
 
 
 def _walk(

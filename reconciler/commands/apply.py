@@ -56,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
     where = common.paths(args)
     if len(where) == 1 and planfile.is_plan_path(where[0]):
         return run_saved(args, where[0])
+    plans = [str(path) for path in where if planfile.is_plan_path(path)]
+    if plans:
+        raise PlanFileError(
+            f"{', '.join(plans)}: a saved plan is applied on its own, as "
+            "`reconciler apply PLAN`; it names the declarations it was made from"
+        )
 
     config = common.settings_for(args, where)
     now = int(time.time())

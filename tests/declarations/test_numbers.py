@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -44,3 +45,10 @@ def test_quick_path_takes_the_common_spellings() -> None:
     spelt = ["+91 98765 43210", "098765 43210", "9876543210", "+91-98765-43210"]
 
     assert {numbers._quick_e164(s, "IN") for s in spelt} == {"+919876543210"}
+
+
+@pytest.mark.parametrize("text", ["1-800-FLOWERS", "+91 98765 43210 ext 5"])
+def test_a_spelling_with_letters_is_not_a_number(text: str) -> None:
+    # phonenumbers would read the letters as keypad digits or an extension.
+    with pytest.raises(numbers.InvalidNumber, match="has letters"):
+        numbers.normalise(text, "IN")

@@ -114,3 +114,12 @@ def test_a_folder_that_cannot_be_listed_is_an_error_not_skipped(
     assert result.err.startswith(
         f"{tmp_path / 'locked'}: error: cannot read the folder: Permission denied"
     )
+
+
+def test_a_file_named_twice_is_read_once(run: Any) -> None:
+    directory = EXAMPLES / "directory"
+
+    result = run("validate", directory, directory / "dnc.yaml", directory / "dnc.yaml")
+
+    assert result.code == 0, result.err
+    assert "14 entries in 3 files are valid." in result.err

@@ -231,3 +231,15 @@ def test_a_plan_applied_from_another_folder_says_where_to_apply_it(
     assert result.code == 1
     assert "apply it from the folder it was planned in" in result.err
     assert sandbox.writes() == 0
+
+
+def test_a_saved_plan_beside_declarations_is_refused(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    out = _save(run, workdir)
+
+    result = run("apply", out, workdir / "dnc.yaml", "--auto-approve")
+
+    assert result.code == 1
+    assert "a saved plan is applied on its own" in result.err
+    assert sandbox.writes() == 0
