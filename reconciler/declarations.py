@@ -140,10 +140,11 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     Entries whose `until` is at or before ``now`` are dropped with a warning:
     they count as absent and are never sent.
     """
-    # TODO: 100,000 entries take 4.7 s here against a 1.5 s target
-    # (bench/run.py), on two processes. Per entry, PyYAML's composer with our
-    # located values costs about 26 µs and phonenumbers' validity rules about
-    # 20 µs; meeting the target would mean replacing one of them.
+    # TODO: 100,000 entries take 3.6 s here against a 1.5 s target
+    # (bench/run.py), on two processes. Per entry, libyaml's events alone
+    # cost about 14 µs, PyYAML's nodes 4 µs more, our located values 9 µs and
+    # phonenumbers' validity rules about 20 µs; meeting the target would mean
+    # replacing PyYAML or phonenumbers with code of our own.
     checker = _Checker(settings, now)
     files = list(
         yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES, unreadable=checker.refused)
