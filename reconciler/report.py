@@ -118,8 +118,12 @@ def headline(report: ExpiringReport, tz: dt.tzinfo) -> str:
 
 def text(report: ExpiringReport, tz: dt.tzinfo) -> str:
     lines = [headline(report, tz)]
+    previous = None
     for (file, owner), items in report.groups().items():
-        lines += ["", file, f"  owner {owner}:"]
+        if file != previous:  # groups come sorted by file: one heading each
+            lines += ["", file]
+            previous = file
+        lines.append(f"  owner {owner}:")
         for item in items:
             lines.append(f"    {_line(item, report.as_of, tz)}")
     return "\n".join(lines) + "\n"

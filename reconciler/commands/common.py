@@ -257,6 +257,8 @@ def _numbers_flag(flag: str, values: list[str], region: str) -> tuple[str, ...]:
 
 
 def lock_waiting(path: Path, timeout: float) -> None:
+    if timeout <= 0:
+        return  # no wait: the error that follows says it is locked
     print(
         f"The state {path} is locked by another reconciler command; "
         f"waiting up to {timeout:g}s (--lock-timeout).",

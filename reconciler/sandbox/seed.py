@@ -57,6 +57,11 @@ def read_seed(path: str | Path) -> dict[str, Any]:
             data = yaml.load(handle, Loader=_Loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise SeedError(f"{path}: cannot read the seed: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(filter(None, (exc.problem, exc.context))) or "invalid YAML"
+        raise SeedError(f"{where}: not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise SeedError(f"{path}: not valid YAML: {exc}") from None
     if data is None:

@@ -125,3 +125,13 @@ def test_a_window_past_any_calendar_is_an_error(
     assert result.code == 1
     assert result.err.startswith("Error: --within")
     assert "Traceback" not in result.err
+
+
+def test_a_file_is_headed_once_above_all_its_owners(run: Any, tmp_path: Path) -> None:
+    _write(tmp_path / "d")
+
+    result = run("report", "expiring", tmp_path / "d", "--within", "3w")
+
+    lines = result.out.splitlines()
+    assert lines.count(str(tmp_path / "d" / "dnc.yaml")) == 1
+    assert "  owner (no owner):" in lines and "  owner compliance:" in lines

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +21,40 @@ from tests.gitops.conftest import ledger_lines
 SECRET = "tok-7f3a9c1e5b2d-do-not-leak"
 
 
+@contextlib.contextmanager
+def _held_lock(workdir: Path) -> Iterator[None]:
+    """The state's lock, held as another reconciler command would hold it."""
+    lock_path = workdir / ".reconciler" / "state.json.lock"
+    lock_path.parent.mkdir(parents=True)
+    with filelock.FileLock(str(lock_path)):
+        yield
+
+
 def test_locked_state_makes_apply_wait_then_give_up(
     run: Any, workdir: Path, sandbox: Sandbox
 ) -> None:
-    lock_path = workdir / ".reconciler" / "state.json.lock"
-    lock_path.parent.mkdir(parents=True)
-    held = filelock.FileLock(str(lock_path))
-    held.acquire()
-    try:
+    with _held_lock(workdir):
         result = run(
             "apply", workdir, "--auto-approve", "--allow-dnc-removal",
             "--lock-timeout", "0.5",
         )  # fmt: skip
-    finally:
-        held.release()
 
     assert result.code == 1
     assert "locked by another reconciler command; waiting up to 0.5s" in result.err
     assert "still locked after 0.5s" in result.err
     assert sandbox.total() == 0
     assert run("plan", workdir, "--lock-timeout", "0.5").code == 0
+
+
+def test_no_lock_timeout_gives_up_at_once_without_saying_it_waits(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    with _held_lock(workdir):
+        result = run("plan", workdir, "--lock-timeout", "0")
+
+    assert result.code == 1
+    assert "waiting" not in result.err
+    assert "still locked after 0s" in result.err
 
 
 def test_ledger_records_every_applied_change_with_its_context(

@@ -12,7 +12,12 @@ from reconciler import contract
 from reconciler.errors import SandboxError
 from reconciler.sandbox import EmbeddedSandbox
 from reconciler.sandbox.reference import number_forms, stored_form
-from reconciler.sandbox.seed import SeedError, apply_seed, synthetic_entries
+from reconciler.sandbox.seed import (
+    SeedError,
+    apply_seed,
+    read_seed,
+    synthetic_entries,
+)
 from reconciler.sandbox.store import Store
 
 from .conftest import AUTH, FIXTURES
@@ -163,3 +168,15 @@ def test_a_file_that_is_not_a_database_is_an_error_that_names_it(
 
     assert str(path) in str(caught.value)
     assert path.read_text() == "garbage\n"  # left for its owner to look at
+
+
+def test_a_seed_that_is_not_yaml_is_located_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text('entries:\n  - number: "+91 1\n')
+
+    with pytest.raises(SeedError) as caught:
+        read_seed(path)
+
+    message = str(caught.value)
+    assert message.startswith(f"{path}:3:1: not valid YAML: found unexpected end")
+    assert "\n" not in message
