@@ -116,10 +116,17 @@ class StalePlanError(PlanFileError):
 
     exit_code = 4
 
-    def __init__(self, numbers: Sequence[str]) -> None:
+    def __init__(self, numbers: Sequence[str], lapsed: Sequence[str] = ()) -> None:
         self.numbers = list(numbers)
-        listed = ", ".join(self.numbers)
-        super().__init__(f"the saved plan is stale; changed since: {listed}")
+        self.lapsed = list(lapsed)
+        reasons = []
+        if self.numbers:
+            reasons.append(f"changed live since: {', '.join(self.numbers)}")
+        if self.lapsed:
+            reasons.append(
+                f"an expiry it would set has passed: {', '.join(self.lapsed)}"
+            )
+        super().__init__(f"the saved plan is stale; {'; '.join(reasons)}. Plan again")
 
 
 class OutdatedPlanError(PlanFileError):

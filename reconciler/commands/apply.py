@@ -217,9 +217,9 @@ async def check_fresh(
         if planfile.fingerprint_digest(live[number].fingerprint())
         != plan.fingerprints.get(number)
     }
-    moved |= {change.number for change in plan.changes if _lapsed(change, now)}
-    if moved:
-        raise StalePlanError(sorted(moved))
+    lapsed = {change.number for change in plan.changes if _lapsed(change, now)}
+    if moved or lapsed:
+        raise StalePlanError(sorted(moved), sorted(lapsed - moved))
     return live
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +245,22 @@ def test_a_saved_plan_beside_declarations_is_refused(
     assert result.code == 1
     assert "a saved plan is applied on its own" in result.err
     assert sandbox.writes() == 0
+
+
+def test_a_plan_whose_expiry_has_passed_is_stale_and_says_why(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=2)
+    (workdir / "soon.yaml").write_text(
+        f'dnc:\n  - number: "+919811100001"\n    until: "{soon.isoformat()}"\n'
+    )
+    out = _save(run, workdir)
+    time.sleep(max(soon.timestamp() - time.time(), 0) + 1.1)
+    writes = sandbox.writes()
+
+    result = run("apply", out, "--allow-dnc-removal")
+
+    assert result.code == 4
+    assert "an expiry it would set has passed: +919811100001" in result.err
+    assert "changed live since" not in result.err
+    assert sandbox.writes() == writes
