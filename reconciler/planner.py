@@ -377,11 +377,16 @@ def build(
     by_number = declarations.by_number()
     changes: list[Change] = []
     notes: list[Note] = []
+    desired: dict[str, dict[str, Any]] = {}
 
     for number in sorted(live):
-        part = planner.plan_number(
-            number, by_number.get(number, []), state.kinds(number), live[number]
-        )
+        entries = by_number.get(number, [])
+        desired[number] = declared_kinds(entries)
+        if not refreshed and desired[number] == state.kinds(number):
+            # Offline, ``live`` is what the state records as applied: when
+            # that is what is declared, there is nothing to change or note.
+            continue
+        part = planner.plan_number(number, entries, state.kinds(number), live[number])
         changes.extend(part.changes)
         notes.extend(part.notes)
 
@@ -395,7 +400,7 @@ def build(
         refreshed=refreshed,
         # What was read, for a saved plan; an offline plan read nothing.
         fingerprints={n: e.fingerprint() for n, e in live.items()} if refreshed else {},
-        desired={n: declared_kinds(by_number.get(n, [])) for n in live},
+        desired=desired,
     )
 
 
