@@ -22,6 +22,7 @@ class InvalidNumber(ValueError):
 # Separators people put between digits; anything else takes the full parser.
 _SEPARATORS = re.compile(r"[\s().-]+")
 _DIGITS = re.compile(r"\+?[1-9][0-9]*|0[1-9][0-9]*")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 # Longer than any spelling of a phone number; phonenumbers refuses more too.
@@ -33,7 +34,7 @@ def normalise(text: str, region: str = contract.DEFAULT_REGION) -> str:
     """Return the E.164 form of ``text`` or raise :class:`InvalidNumber`."""
     if len(text) > MAX_LENGTH:
         raise InvalidNumber(f"{len(text):,} characters are too many for a phone number")
-    if any(char.isalpha() for char in text):
+    if _has_letters(text):
         # phonenumbers reads 1-800-FLOWERS as digits and drops "ext 5":
         # neither is a number a contact can be stored under.
         raise InvalidNumber(f"{text!r} has letters; write the number in digits")
@@ -41,6 +42,12 @@ def normalise(text: str, region: str = contract.DEFAULT_REGION) -> str:
     if quick is not None:
         return quick
     return _parse_e164(text, region)
+
+
+def _has_letters(text: str) -> bool:
+    if text.isascii():
+        return _ASCII_LETTER.search(text) is not None
+    return any(char.isalpha() for char in text)
 
 
 def _quick_e164(text: str, region: str) -> str | None:
@@ -66,9 +73,11 @@ def _quick_e164(text: str, region: str) -> str | None:
     elif trunk and digits.startswith(trunk):
         national = digits[len(trunk) :]
     elif not digits.startswith(code):
-        # A bare number starting with the country code is ambiguous
-        # (phonenumbers may strip the code); the parser settles it.
         national = digits
+    elif _code_dropped(digits, code, region):
+        # Any other bare number that starts with the code is ambiguous, and
+        # the parser settles it.
+        national = digits[len(code) :]
     else:
         return None
 
@@ -80,6 +89,38 @@ def _quick_e164(text: str, region: str) -> str | None:
     if not phonenumbers.is_valid_number_for_region(candidate, region):
         return None
     return f"+{code}{national}"
+
+
+def _code_dropped(digits: str, code: str, region: str) -> bool:
+    """Whether phonenumbers reads bare ``digits`` as the code and a number.
+
+    A number written without a plus but starting with the region's country
+    code loses the code when, as a whole, it does not fit the region's
+    numbers and the rest does, or when it is too long for the region.
+    """
+    pattern = _general_pattern(region)
+    if pattern is None:
+        return False
+    if not pattern.fullmatch(digits) and pattern.fullmatch(digits[len(code) :]):
+        return True
+    # The lengths phonenumbers asks about are those of the region that owns
+    # the code: only there is its answer the one for `region` too.
+    if phonenumbers.region_code_for_country_code(int(code)) != region:
+        return False
+    whole = phonenumbers.PhoneNumber(
+        country_code=int(code), national_number=int(digits)
+    )
+    reason = phonenumbers.is_possible_number_with_reason(whole)
+    return bool(reason == phonenumbers.ValidationResult.TOO_LONG)
+
+
+@functools.cache
+def _general_pattern(region: str) -> re.Pattern[str] | None:
+    """The pattern every national number of ``region`` fits, from its metadata."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    desc = meta.general_desc if meta else None
+    pattern = desc.national_number_pattern if desc else None
+    return re.compile(pattern) if pattern else None
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """Safe YAML loading that remembers where every value came from.
 
 The parser is libyaml's when present (``CSafeLoader``), else PyYAML's own.
-Documents are composed into nodes and built here rather than by PyYAML's
+Its events are built here into values, without PyYAML's node tree or
 constructor, so that each mapping and list keeps the line and column of its
 keys and items, duplicate keys are caught, dates stay the strings the author
 wrote, and aliases cannot expand without bound.
@@ -122,11 +122,7 @@ def load(path: Path) -> Any:
             Problem(Location(display), f"cannot read the file: {exc.strerror}")
         ) from None
 
-    text = _decode(raw, display)
-    node = _compose(text, display)
-    if node is None:
-        return None
-    return _Builder(display).build(node)
+    return _parse(_decode(raw, display), display)
 
 
 def _decode(raw: bytes, display: str) -> str:
@@ -144,35 +140,38 @@ def _decode(raw: bytes, display: str) -> str:
         ) from None
 
 
-def _compose(text: str, display: str) -> yaml.Node | None:
+def _parse(text: str, display: str) -> Any:
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # the pure-Python reader checks here
         raise _reader_error(exc, text, display) from None
     try:
-        node: yaml.Node | None = loader.get_single_node()
-        return node
+        return _Builder(display, loader).document()
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, display) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and exc.context:
-            # "found unexpected end of stream" needs the opening it belongs to.
-            message += f" {exc.context}"
-            if exc.context_mark and exc.context_mark is not mark:
-                started = exc.context_mark
-                message += f" that starts at {started.line + 1}:{started.column + 1}"
-        raise YamlFileError(
-            Problem(Location(display, line, column), f"invalid YAML: {message}")
-        ) from None
+        raise _syntax_error(exc, display) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(
             Problem(Location(display), f"invalid YAML: {exc}")
         ) from None
     finally:
         loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, display: str) -> YamlFileError:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    message = exc.problem or exc.context or "invalid YAML"
+    if exc.problem and exc.context:
+        # "found unexpected end of stream" needs the opening it belongs to.
+        message += f" {exc.context}"
+        if exc.context_mark and exc.context_mark is not mark:
+            started = exc.context_mark
+            message += f" that starts at {started.line + 1}:{started.column + 1}"
+    return YamlFileError(
+        Problem(Location(display, line, column), f"invalid YAML: {message}")
+    )
 
 
 def _reader_error(
@@ -192,106 +191,217 @@ def _reader_error(
     )
 
 
+# What a mapping on the builder's stack waits for when it wants a key.
+_KEY = object()
+_Container = LocatedMap | LocatedList
+
+
 class _Builder:
-    """Turns composed nodes into LocatedMap, LocatedList and plain scalars."""
+    """Builds LocatedMap, LocatedList and plain scalars from parser events.
 
-    def __init__(self, display: str) -> None:
+    The events come straight from the parser, one at a time: no tree of
+    nodes is composed first, which halves the cost of a large file. Each
+    mapping or list being filled sits on a stack beside what it waits for
+    (a key, or the value of a key it has); every finished value lands in the
+    container on top. A value reached through an alias is the anchored value
+    itself, shared, and counts for all the values inside it, so that an
+    alias bomb is refused long before it could be walked.
+    """
+
+    def __init__(self, display: str, loader: _Loader) -> None:
         self.display = display
-        self.seen: set[int] = set()
-        self.expanded = 0
+        self.loader = loader
         self.constructor = SafeConstructor()
+        # Anchor name -> its value, where it stands, and its text if a scalar.
+        self.anchors: dict[str, tuple[Any, Position, str | None]] = {}
+        self.weights: dict[int, int] = {}
+        self.expanded = 0
 
-    def build(self, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            self._count(node)
-            return self._mapping(node)
-        if isinstance(node, yaml.SequenceNode):
-            self._count(node)
-            return self._sequence(node)
-        return self._scalar(node)
-
-    def _count(self, node: yaml.CollectionNode) -> None:
-        # A collection built a second time was reached through an alias; its
-        # values are built again. A scalar reached through an alias costs no
-        # more than one written out, so only collections are counted.
-        key = id(node)
-        if key not in self.seen:
-            self.seen.add(key)
-            return
-        self.expanded += len(node.value)
-        if self.expanded > ALIAS_EXPANSION_LIMIT:
-            raise self._error(
-                node,
-                "aliases expand to too many values",
-                f"a file may repeat at most {ALIAS_EXPANSION_LIMIT:,} values "
-                "through aliases; write the values out instead",
+    def document(self) -> Any:
+        """The stream's one document, or None for a stream with none."""
+        next_event = self.loader.get_event
+        next_event()  # the stream starts
+        event = next_event()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None
+        value = self._contents()
+        event = next_event()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise yaml.composer.ComposerError(
+                "expected a single document in the stream",
+                None,
+                "but found another document",
+                event.start_mark,
             )
+        return value
 
-    def _mapping(self, node: yaml.MappingNode) -> LocatedMap:
-        result = LocatedMap(_position(node))
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                raise self._error(
-                    key_node,
-                    "merge keys (<<) are not supported",
-                    "write the keys out in each entry",
-                )
-            key = self.build(key_node)
-            if not isinstance(key, str):
-                raise self._error(
-                    key_node,
-                    f"a key must be a string, not {type(key).__name__} {key!r}",
-                    "quote the key",
-                )
-            if key in result:
-                first = result.key_positions[key]
-                raise self._error(
-                    key_node,
-                    f"duplicate key {key!r}; first at line {first[0]}",
-                    "remove one of the two",
-                )
-            result.key_positions[key] = _position(key_node)
-            result.value_positions[key] = _position(value_node)
-            if isinstance(value_node, yaml.ScalarNode) and value_node.tag != _STR_TAG:
-                result.sources[key] = value_node.value
-            result[key] = self.build(value_node)
-        return result
+    def _contents(self) -> Any:
+        """Everything up to the end of the document, as one value."""
+        next_event = self.loader.get_event
+        resolve = self.loader.resolve
+        # Typed loosely: the loop below is the hot path of a large load, and a
+        # list's and a mapping's attributes are used only where each stands.
+        stack: list[Any] = []
+        # Beside each container: the key it waits to fill (_KEY when it wants
+        # a key; None for a list), and the anchor it will be known by.
+        waiting: list[Any] = []
+        anchors: list[str | None] = []
+        root: Any = None
+        while True:
+            event = next_event()
+            kind = event.__class__
+            source: str | None = None
+            if kind is yaml.ScalarEvent:
+                mark = event.start_mark
+                position = (mark.line + 1, mark.column + 1)
+                value = event.value
+                tag = event.tag
+                if tag is None or tag == "!":
+                    if event.implicit[0]:
+                        tag = resolve(yaml.ScalarNode, value, event.implicit)
+                    else:
+                        tag = _STR_TAG
+                if tag != _STR_TAG:
+                    wants_key = bool(waiting) and waiting[-1] is _KEY
+                    source = value
+                    value = self._scalar(tag, value, position, wants_key)
+                if event.anchor is not None:
+                    self._anchor(event.anchor, value, position, source)
+            elif kind is yaml.MappingStartEvent:
+                mark = event.start_mark
+                stack.append(LocatedMap((mark.line + 1, mark.column + 1)))
+                waiting.append(_KEY)
+                anchors.append(event.anchor)
+                continue
+            elif kind is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                stack.append(LocatedList((mark.line + 1, mark.column + 1)))
+                waiting.append(None)
+                anchors.append(event.anchor)
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()
+                waiting.pop()
+                position = value.position
+                anchor = anchors.pop()
+                if anchor is not None:
+                    self._anchor(anchor, value, position, None)
+            elif kind is yaml.AliasEvent:
+                value, position, source = self._alias(event)
+            else:  # the document ends
+                return root
 
-    def _sequence(self, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(_position(node))
-        for index, item in enumerate(node.value):
-            result.item_positions.append(_position(item))
-            if isinstance(item, yaml.ScalarNode) and item.tag != _STR_TAG:
-                result.sources[index] = item.value
-            result.append(self.build(item))
-        return result
+            if not stack:
+                root = value
+                continue
+            container = stack[-1]
+            key = waiting[-1]
+            if key is None:
+                if source is not None:
+                    container.sources[len(container)] = source
+                container.item_positions.append(position)
+                container.append(value)
+            elif key is _KEY:
+                self._check_key(container, value, position)
+                container.key_positions[value] = position
+                waiting[-1] = value
+            else:
+                if source is not None:
+                    container.sources[key] = source
+                container.value_positions[key] = position
+                container[key] = value
+                waiting[-1] = _KEY
 
-    def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag == _STR_TAG or node.tag == _TIMESTAMP_TAG:
-            return node.value
-        construct = _SCALAR_TAGS.get(node.tag)
+    def _scalar(self, tag: str, text: str, position: Position, key: bool) -> Any:
+        """A scalar that is not a string: a number, a boolean or null."""
+        if tag == _TIMESTAMP_TAG:
+            return text  # dates stay as written; `until` reads them itself
+        if tag == _MERGE_TAG and key:
+            raise self._error(
+                position,
+                "merge keys (<<) are not supported",
+                "write the keys out in each entry",
+            )
+        construct = _SCALAR_TAGS.get(tag)
         if construct is None:
-            raise self._error(node, f"unsupported YAML tag {node.tag!r}", "remove it")
+            raise self._error(position, f"unsupported YAML tag {tag!r}", "remove it")
+        node = yaml.ScalarNode(tag, text)
         try:
-            return construct(self.constructor, node)  # type: ignore[arg-type]
+            return construct(self.constructor, node)
         except ValueError:  # an integer of more digits than Python converts
             raise self._error(
-                node,
+                position,
                 f"the value is too long to be read as a number "
-                f"({len(node.value):,} characters)",
+                f"({len(text):,} characters)",
                 "quote it, or shorten it",
             ) from None
 
-    def _error(self, node: yaml.Node, message: str, hint: str) -> YamlFileError:
-        line, column = _position(node)
-        return YamlFileError(
-            Problem(Location(self.display, line, column), message, hint)
-        )
+    def _check_key(self, container: Any, key: Any, position: Position) -> None:
+        if not isinstance(key, str):
+            raise self._error(
+                position,
+                f"a key must be a string, not {type(key).__name__} {key!r}",
+                "quote the key",
+            )
+        if key in container:
+            first = container.key_positions[key]
+            raise self._error(
+                position,
+                f"duplicate key {key!r}; first at line {first[0]}",
+                "remove one of the two",
+            )
 
+    def _anchor(
+        self, name: str, value: Any, position: Position, source: str | None
+    ) -> None:
+        if name in self.anchors:
+            first = self.anchors[name][1]
+            raise self._error(
+                position,
+                f"duplicate anchor {name!r}; first at line {first[0]}",
+                "give each anchor its own name",
+            )
+        self.anchors[name] = (value, position, source)
 
-def _position(node: yaml.Node) -> Position:
-    mark = node.start_mark
-    return (mark.line + 1, mark.column + 1)
+    def _alias(self, event: yaml.AliasEvent) -> tuple[Any, Position, str | None]:
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        anchored = self.anchors.get(event.anchor or "")
+        if anchored is None:
+            # An alias inside its own anchor lands here too: the anchor is
+            # known only once its value is complete, so nothing can recurse.
+            raise self._error(
+                position,
+                f"the alias *{event.anchor} names no anchor before it",
+                f"define &{event.anchor} before using it",
+            )
+        value, _, source = anchored
+        if isinstance(value, LocatedMap | LocatedList):
+            self.expanded += self._weight(value)
+            if self.expanded > ALIAS_EXPANSION_LIMIT:
+                raise self._error(
+                    position,
+                    "aliases expand to too many values",
+                    f"a file may repeat at most {ALIAS_EXPANSION_LIMIT:,} values "
+                    "through aliases; write the values out instead",
+                )
+        return value, position, source
+
+    def _weight(self, value: _Container) -> int:
+        """How many values ``value`` holds, counting those inside its values."""
+        known = self.weights.get(id(value))
+        if known is None:
+            children = value.values() if isinstance(value, LocatedMap) else value
+            known = len(value) + sum(
+                self._weight(child)
+                for child in children
+                if isinstance(child, LocatedMap | LocatedList)
+            )
+            self.weights[id(value)] = known
+        return known
+
+    def _error(self, position: Position, message: str, hint: str) -> YamlFileError:
+        return YamlFileError(Problem(Location(self.display, *position), message, hint))
 
 
 def walk_positions(data: Any, path: list[Any]) -> Position | None:

@@ -16,10 +16,13 @@ CASES = [
     ("non-utf8", (4, 17), "not valid UTF-8 (byte 0xe9)", "UTF-8"),
     (
         "billion-laughs",
-        (2, 4),  # the anchored list that is built once too often
+        (7, 8),  # the first alias that takes the expansion over the limit
         "aliases expand to too many values",
         "write the values out",
     ),
+    ("alias-undefined", (4, 12), "the alias *later names no anchor", "&later"),
+    ("alias-inside-its-anchor", (3, 5), "*loop names no anchor", "&loop"),
+    ("anchor-twice", (3, 4), "duplicate anchor 'when'; first at line 2", "own name"),
     ("duplicate-key", (5, 5), "duplicate key 'until'; first at line 4", "remove one"),
     ("unquoted-octal-number", (3, 13), "`0123` became 83", 'number: "0123"'),
     (

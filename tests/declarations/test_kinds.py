@@ -74,3 +74,14 @@ def test_an_instant_past_the_calendar_is_shown_as_seconds() -> None:
     beyond = expiry.LATEST + 3 * 86400
 
     assert expiry.describe(beyond, expiry.dt.UTC) == f"{beyond} seconds since 1970"
+
+
+def test_a_value_given_through_an_alias_is_the_anchored_value() -> None:
+    entries = load("aliases.yaml").entries
+
+    dnc = [e for e in entries if e.kind == "dnc"]
+    blacklist = [e for e in entries if e.kind == "blacklist"]
+    assert dnc[0].value == dnc[1].value != expiry.PERMANENT
+    assert blacklist[0].value == blacklist[1].value
+    assert blacklist[1].value == frozenset({"+918045678901", "+918045678902"})
+    assert [e.location.line for e in entries] == [3, 5, 8, 10]

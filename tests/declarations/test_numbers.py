@@ -34,6 +34,8 @@ def spellings(draw: st.DrawFn) -> str:
 @example("+91 98765 43210", "IN")
 @example("098765 43210", "IN")
 @example("(+91) 98765 43210", "IN")
+@example("91 98765 43210", "IN")
+@example("1 202 555 0123", "US")
 def test_quick_path_never_disagrees_with_phonenumbers(text: str, region: str) -> None:
     quick = numbers._quick_e164(text, region)
 
@@ -41,8 +43,48 @@ def test_quick_path_never_disagrees_with_phonenumbers(text: str, region: str) ->
         assert quick == slow(text, region)
 
 
+@st.composite
+def code_first(draw: st.DrawFn) -> tuple[str, str]:
+    """A bare number that starts with its region's country code: ambiguous."""
+    region, code, first = draw(
+        st.sampled_from(
+            [
+                ("IN", "91", "6789"),
+                ("US", "1", "2345"),
+                ("GB", "44", "17"),
+                ("DE", "49", "2345689"),
+            ]
+        )
+    )
+    rest = draw(st.text("0123456789", min_size=6, max_size=11))
+    separator = draw(SEPARATORS)
+    return f"{code}{separator}{draw(st.sampled_from(first))}{rest}", region
+
+
+@settings(max_examples=400)
+@given(code_first())
+# Valid both as a whole and without the code: phonenumbers keeps the whole.
+@example(("494639610299", "DE"))
+@example(("4352281724475", "AT"))
+def test_a_bare_number_with_its_country_code_reads_as_phonenumbers_does(
+    spelt: tuple[str, str],
+) -> None:
+    text, region = spelt
+
+    quick = numbers._quick_e164(text, region)
+
+    if quick is not None:
+        assert quick == slow(text, region)
+
+
 def test_quick_path_takes_the_common_spellings() -> None:
-    spelt = ["+91 98765 43210", "098765 43210", "9876543210", "+91-98765-43210"]
+    spelt = [
+        "+91 98765 43210",
+        "098765 43210",
+        "9876543210",
+        "+91-98765-43210",
+        "91 98765 43210",
+    ]
 
     assert {numbers._quick_e164(s, "IN") for s in spelt} == {"+919876543210"}
 
