@@ -267,16 +267,12 @@ class _Builder:
                     value = self._scalar(tag, value, position, wants_key)
                 if event.anchor is not None:
                     self._anchor(event.anchor, value, position, source)
-            elif kind is yaml.MappingStartEvent:
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 mark = event.start_mark
-                stack.append(LocatedMap((mark.line + 1, mark.column + 1)))
-                waiting.append(_KEY)
-                anchors.append(event.anchor)
-                continue
-            elif kind is yaml.SequenceStartEvent:
-                mark = event.start_mark
-                stack.append(LocatedList((mark.line + 1, mark.column + 1)))
-                waiting.append(None)
+                mapping = kind is yaml.MappingStartEvent
+                opened = LocatedMap if mapping else LocatedList
+                stack.append(opened((mark.line + 1, mark.column + 1)))
+                waiting.append(_KEY if mapping else None)
                 anchors.append(event.anchor)
                 continue
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
