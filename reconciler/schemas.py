@@ -2,11 +2,11 @@
 
 Declaration files are checked in two layers: the document without its
 entries (unknown sections, the version, section types), then each entry with
-the schema of its kind. Entries are checked by a validator compiled from the
-same schema by fastjsonschema first; only an entry it refuses goes through
-jsonschema, which stays the authority and writes the messages. A large
-directory is thus checked at the speed of compiled code while every message
-still comes from one place.
+the schema of its kind. Entries are checked by jsonschema-rs, compiled from
+the same schema, first; only an entry it refuses goes through jsonschema,
+which stays the authority and writes the messages. A large directory is thus
+checked at the speed of compiled code while every message still comes from
+one place.
 
 The project file's schema errors are turned into Problems here too, each at
 the place of its value (or of its key, for a key the schema does not know),
@@ -16,7 +16,6 @@ with what is wrong and how to fix it in the reader's words.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import difflib
 import functools
 import json
@@ -25,8 +24,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-import fastjsonschema
 import jsonschema
+import jsonschema_rs
 from jsonschema.protocols import Validator
 
 from reconciler import yamlfile
@@ -44,8 +43,6 @@ ENTRY_DEFS = {
     "contacts": "contact_entry",
     "blacklist": "blacklist_entry",
 }
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -107,38 +104,66 @@ def entry_validator(section: str) -> Validator:
 def entry_fast_check(section: str) -> Callable[[Any], bool]:
     """A compiled check of one entry of ``section``: True when it is valid.
 
-    It must never pass an entry that jsonschema refuses; where fastjsonschema
-    is laxer than jsonschema (it checks only the shape of a `date`), the
-    format is given here with jsonschema's meaning.
+    It must never pass an entry that jsonschema refuses, so it is given
+    jsonschema's own format checks and Python's meaning of ``\\s`` in
+    patterns (see _python_spaces).
     """
     root = load(DIRECTORY)
-    schema = {"$defs": root["$defs"], "$ref": f"#/$defs/{ENTRY_DEFS[section]}"}
-    compiled = fastjsonschema.compile(
-        schema,
-        use_default=False,  # never write defaults into the declarations
-        formats={"date": _is_date},
+    schema = {
+        "$schema": root["$schema"],
+        "$defs": root["$defs"],
+        "$ref": f"#/$defs/{ENTRY_DEFS[section]}",
+    }
+    checker = validator(DIRECTORY).FORMAT_CHECKER
+    compiled = jsonschema_rs.validator_for(
+        _python_spaces(schema),
+        formats={
+            name: functools.partial(_conforms, checker, name)
+            for name in ("date", "email")
+        },
+        validate_formats=True,
+        offline=True,
     )
-
-    def check(entry: Any) -> bool:
-        try:
-            compiled(entry)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
-
-    return check
+    return compiled.is_valid
 
 
-def _is_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return True  # formats only apply to strings
-    if not _ISO_DATE.match(value):
-        return False
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+def _conforms(checker: jsonschema.FormatChecker, name: str, value: str) -> bool:
+    return checker.conforms(value, name)
+
+
+# The characters Python's re takes for ``\s`` in a str pattern. jsonschema
+# matches patterns with re; jsonschema-rs reads ``\s`` as ECMA-262 does,
+# which counts U+FEFF and leaves out U+001C to U+001F and U+0085.
+_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
+    map(chr, [*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+)
+
+
+def _python_spaces(schema: Any) -> Any:
+    """``schema`` with every ``\\s`` of a pattern written out as Python's set.
+
+    Only inside a character class, where the directory schema uses it; a
+    pattern with ``\\s`` outside one is refused, so that none slips through
+    with another meaning.
+    """
+    if isinstance(schema, list):
+        return [_python_spaces(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    rewritten = {key: _python_spaces(value) for key, value in schema.items()}
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and "\\s" in pattern:
+        rewritten["pattern"] = _CLASS.sub(_spell_spaces, pattern)
+        if "\\s" in rewritten["pattern"]:
+            raise ValueError(f"\\s outside a character class in {pattern!r}")
+    return rewritten
+
+
+_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
+
+
+def _spell_spaces(found: re.Match[str]) -> str:
+    return found.group(0).replace("\\s", _SPACES)
 
 
 def project_problems(display: str, data: Any) -> list[Problem]:

@@ -98,6 +98,52 @@ def test_the_fast_check_agrees_with_jsonschema(section: str, entry: Any) -> None
     assert schemas.entry_fast_check(section)(entry) == valid
 
 
+# Characters where regular expression engines disagree about `\s`, and
+# values where the formats of the two validators could differ.
+ODD_VALUES = [
+    *(chr(code) for code in (0x1C, 0x1F, 0x85, 0xA0, 0x2007, 0x3000, 0xFEFF)),
+    "\n",
+]
+
+
+@pytest.mark.parametrize("odd", ODD_VALUES, ids=[f"U+{ord(c):04X}" for c in ODD_VALUES])
+@pytest.mark.parametrize(
+    ("section", "field", "text"),
+    [
+        ("contacts", "name", "Asha{}Rao"),
+        ("contacts", "email", "asha{}@example.com"),
+        ("dnc", "number", "+91{}98765 43210"),
+        ("sticky_agents", "cli", "080{}45678901"),
+    ],
+)
+def test_the_fast_check_reads_spaces_as_jsonschema_does(
+    section: str, field: str, text: str, odd: str
+) -> None:
+    entry = {"number": "+91 98765 43210", field: text.format(odd)}
+    if section == "sticky_agents":
+        entry |= {"agent": "1077", "scope": "cli"}
+    valid = not list(schemas.entry_validator(section).iter_errors(entry))
+
+    assert schemas.entry_fast_check(section)(entry) == valid
+
+
+@pytest.mark.parametrize(
+    ("dob", "email"),
+    [
+        ("1990-02-28", "a@b.co"),
+        ("1990-02-30", "a@b.co"),
+        ("19900228", "a@b.co"),
+        ("1990-W08-1", "a@b.co"),
+        ("1990-02-28", "a@b.c@d.co"),
+    ],
+)
+def test_the_fast_check_reads_formats_as_jsonschema_does(dob: str, email: str) -> None:
+    entry = {"number": "+91 98765 43210", "dob": dob, "email": email}
+    valid = not list(schemas.entry_validator("contacts").iter_errors(entry))
+
+    assert schemas.entry_fast_check("contacts")(entry) == valid
+
+
 @pytest.mark.parametrize(
     "fixture", ["sticky-cli-on-scope-all.yaml", "sticky-group-on-scope-cli.yaml"]
 )
