@@ -486,7 +486,7 @@ class _Checker:
             return None
 
         present = item.get("ensure", "present") != "absent"
-        meta = Meta(*(_text(item.get(name)) for name in METADATA_FIELDS))
+        meta = _meta(item)
         if not present:
             value = None
         elif kind in (DNC, STICKY) and self._expired(kind, value):
@@ -839,6 +839,15 @@ def _indexes(item: yamlfile.LocatedMap, name: str) -> Iterator[int]:
     values = item.get(name)
     if isinstance(values, list):
         yield from range(len(values))
+
+
+_NO_META = Meta()
+
+
+def _meta(item: yamlfile.LocatedMap) -> Meta:
+    if not any(name in item for name in METADATA_FIELDS):
+        return _NO_META  # most entries: one shared, as it is frozen
+    return Meta(*(_text(item.get(name)) for name in METADATA_FIELDS))
 
 
 def _text(value: Any) -> str | None:

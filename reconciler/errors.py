@@ -31,7 +31,7 @@ class ReconcilerError(Exception):
     exit_code = 1
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a declaration file: 1-based line and column."""
 

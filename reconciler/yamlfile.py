@@ -239,6 +239,9 @@ class _Builder:
         """Everything up to the end of the document, as one value."""
         next_event = self.loader.get_event
         resolve = self.loader.resolve
+        scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+        map_start, map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        list_start, list_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
         # Typed loosely: the loop below is the hot path of a large load, and a
         # list's and a mapping's attributes are used only where each stands.
         stack: list[Any] = []
@@ -251,7 +254,7 @@ class _Builder:
             event = next_event()
             kind = event.__class__
             source: str | None = None
-            if kind is yaml.ScalarEvent:
+            if kind is scalar:
                 mark = event.start_mark
                 position = (mark.line + 1, mark.column + 1)
                 value = event.value
@@ -267,22 +270,22 @@ class _Builder:
                     value = self._scalar(tag, value, position, wants_key)
                 if event.anchor is not None:
                     self._anchor(event.anchor, value, position, source)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            elif kind is map_start or kind is list_start:
                 mark = event.start_mark
-                mapping = kind is yaml.MappingStartEvent
+                mapping = kind is map_start
                 opened = LocatedMap if mapping else LocatedList
                 stack.append(opened((mark.line + 1, mark.column + 1)))
                 waiting.append(_KEY if mapping else None)
                 anchors.append(event.anchor)
                 continue
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is map_end or kind is list_end:
                 value = stack.pop()
                 waiting.pop()
                 position = value.position
                 anchor = anchors.pop()
                 if anchor is not None:
                     self._anchor(anchor, value, position, None)
-            elif kind is yaml.AliasEvent:
+            elif kind is alias:
                 value, position, source = self._alias(event)
             else:  # the document ends
                 return root
