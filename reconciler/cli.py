@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from reconciler import __version__
-from reconciler.commands import (
-    apply,
-    common,
-    drift,
-    importer,
-    ledger,
-    plan,
-    report,
-    sandbox,
-    validate,
-)
+from reconciler.commands import common
 from reconciler.errors import DeclarationError, ProjectFileError, ReconcilerError
 
-COMMANDS = (validate, plan, apply, importer, drift, report, ledger, sandbox)
+# Each command and the module of reconciler.commands that registers it. Only
+# the module of the command given is imported: `validate` has no use for the
+# HTTP client, the planner or the terminal's progress bars, and a pre-commit
+# hook or a CI step pays for every import on every run.
+COMMANDS = {
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "importer",
+    "drift": "drift",
+    "report": "report",
+    "ledger": "ledger",
+    "sandbox": "sandbox",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _tune_collector()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_named(arguments))
+    args = parser.parse_args(arguments)
     _configure_logging(args.verbose)
     try:
         code: int = args.handler(args)
@@ -63,7 +68,23 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(common.EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_named(arguments: Sequence[str]) -> str | None:
+    """The command the arguments name, if they name one before anything else.
+
+    The options before a command take no value, so the first argument that
+    is not an option is the command (or a mistake, which the full parser
+    reports with the list of commands).
+    """
+    for argument in arguments:
+        if argument in ("-h", "--help", "--version"):
+            return None
+        if not argument.startswith("-"):
+            return argument if argument in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone."""
     parser = ArgumentParser(
         prog="reconciler",
         description="Keep a DeepCall contact directory as code.",
@@ -77,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         title="commands", metavar="COMMAND", parser_class=ArgumentParser
     )
-    for command in COMMANDS:
-        command.register(commands)
+    for name, module in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"reconciler.commands.{module}").register(commands)
     return parser
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from reconciler.cli import main
+from reconciler.cli import COMMANDS, main
+from tests.conftest import EXAMPLES
 
 
 def exit_code(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -57,3 +61,29 @@ def test_a_negative_or_empty_bound_is_a_usage_error(
 
     assert code == 1
     assert complaint in err
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+
+    for command in COMMANDS:
+        assert f"    {command} " in listed
+
+
+def test_validate_imports_nothing_it_does_not_use() -> None:
+    # A pre-commit hook runs validate on every commit: it must not pay for the
+    # HTTP client, the planner or asyncio. A fresh interpreter tells.
+    probe = (
+        "import sys; from reconciler import cli; "
+        f"code = cli.main(['validate', {str(EXAMPLES / 'directory')!r}]); "
+        "print(sorted(m for m in ('asyncio', 'httpx', 'rich', 'reconciler.planner',"
+        " 'reconciler.client', 'reconciler.workflow') if m in sys.modules))"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout.strip() == "[]"

@@ -11,15 +11,15 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-import rich.console
-
-from reconciler import declarations, numbers, render, settings, yamlfile
+from reconciler import declarations, numbers, settings, yamlfile
 from reconciler.declarations import Declarations
 from reconciler.errors import Problem, SettingsError
-from reconciler.plan import Plan
-from reconciler.workflow import Targets
+
+if TYPE_CHECKING:
+    from reconciler.plan import Plan
+    from reconciler.workflow import Targets
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -168,6 +168,11 @@ def print_plan(
     checksum: str | None = None,
 ) -> None:
     """The plan on stdout: JSON, Markdown, or text (coloured on a terminal)."""
+    # Imported here: commands that print no plan (validate) do without them.
+    import rich.console
+
+    from reconciler import render
+
     if fmt == "json":
         sys.stdout.write(render.json_text(plan, refusal=refusal, checksum=checksum))
     elif fmt == "markdown":
@@ -208,6 +213,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 def targets_for(args: argparse.Namespace, config: settings.Settings) -> Targets:
     """The --only/--exclude/--kind flags, numbers folded to E.164."""
+    from reconciler.workflow import Targets
+
     return Targets(
         only=_numbers_flag("--only", args.only, config.region),
         exclude=_numbers_flag("--exclude", args.exclude, config.region),
