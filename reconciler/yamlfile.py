@@ -76,6 +76,45 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _where(mark: Any) -> Position:
+    """A parser's mark (0-based) as a 1-based line and column."""
+    if mark.__class__ is tuple:
+        return mark  # type: ignore[no-any-return]  # a position already
+    return (mark.line + 1, mark.column + 1)
+
+
+class Positions(dict[Any, Any]):
+    """Where each key or value stands, read as (line, column).
+
+    It holds the parser's marks as they come and turns one into a position
+    only when it is read: a large file has millions of them, and most are
+    never asked for.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Position:
+        return _where(dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        mark = dict.get(self, key)
+        return default if mark is None else _where(mark)
+
+
+class ItemPositions(list[Any]):
+    """Where each item of a list stands, read as (line, column); see Positions."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_where(mark) for mark in list.__getitem__(self, index)]
+        return _where(list.__getitem__(self, index))
+
+    def __iter__(self) -> Iterator[Position]:
+        return (_where(mark) for mark in list.__iter__(self))
+
+
 class LocatedMap(dict[str, Any]):
     """A mapping that knows where it, its keys and its values stand."""
 
@@ -84,8 +123,8 @@ class LocatedMap(dict[str, Any]):
     def __init__(self, position: Position) -> None:
         super().__init__()
         self.position = position
-        self.key_positions: dict[str, Position] = {}
-        self.value_positions: dict[str, Position] = {}
+        self.key_positions = Positions()
+        self.value_positions = Positions()
         # The text as written of values YAML did not read as strings, so that
         # an error can show `0123` rather than the 83 it became.
         self.sources: dict[str, str] = {}
@@ -99,7 +138,7 @@ class LocatedList(list[Any]):
     def __init__(self, position: Position) -> None:
         super().__init__()
         self.position = position
-        self.item_positions: list[Position] = []
+        self.item_positions = ItemPositions()
         # As in LocatedMap: the text of items YAML did not read as strings.
         self.sources: dict[int, str] = {}
 
@@ -242,6 +281,7 @@ class _Builder:
         scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
         map_start, map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
         list_start, list_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        plain_tags = _PLAIN_TAGS
         # Typed loosely: the loop below is the hot path of a large load, and a
         # list's and a mapping's attributes are used only where each stands.
         stack: list[Any] = []
@@ -255,21 +295,22 @@ class _Builder:
             kind = event.__class__
             source: str | None = None
             if kind is scalar:
-                mark = event.start_mark
-                position = (mark.line + 1, mark.column + 1)
+                position = event.start_mark
                 value = event.value
                 tag = event.tag
                 if tag is None or tag == "!":
-                    if event.implicit[0]:
-                        tag = resolve(yaml.ScalarNode, value, event.implicit)
+                    if not event.implicit[0]:
+                        tag = _STR_TAG  # quoted, or tagged `!`: a string
                     else:
-                        tag = _STR_TAG
+                        tag = plain_tags.get(value) or resolve(
+                            yaml.ScalarNode, value, event.implicit
+                        )
                 if tag != _STR_TAG:
                     wants_key = bool(waiting) and waiting[-1] is _KEY
                     source = value
-                    value = self._scalar(tag, value, position, wants_key)
+                    value = self._scalar(tag, value, _where(position), wants_key)
                 if event.anchor is not None:
-                    self._anchor(event.anchor, value, position, source)
+                    self._anchor(event.anchor, value, _where(position), source)
             elif kind is map_start or kind is list_start:
                 mark = event.start_mark
                 mapping = kind is map_start
@@ -301,7 +342,8 @@ class _Builder:
                 container.item_positions.append(position)
                 container.append(value)
             elif key is _KEY:
-                self._check_key(container, value, position)
+                if value.__class__ is not str or value in container:
+                    self._check_key(container, value, _where(position))
                 container.key_positions[value] = position
                 waiting[-1] = value
             else:
