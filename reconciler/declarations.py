@@ -845,9 +845,10 @@ _NO_META = Meta()
 
 
 def _meta(item: yamlfile.LocatedMap) -> Meta:
-    if not any(name in item for name in METADATA_FIELDS):
-        return _NO_META  # most entries: one shared, as it is frozen
-    return Meta(*(_text(item.get(name)) for name in METADATA_FIELDS))
+    reason, ticket, owner = (item.get(name) for name in METADATA_FIELDS)
+    if reason is None and ticket is None and owner is None:
+        return _NO_META  # one for every entry without any: it is frozen
+    return Meta(_text(reason), _text(ticket), _text(owner))
 
 
 def _text(value: Any) -> str | None:
