@@ -83,6 +83,9 @@ def _quick_e164(text: str, region: str) -> str | None:
 
     if not national or national.startswith("0"):
         return None
+    if trunk and national.startswith(trunk):
+        # phonenumbers may take these digits for a trunk prefix and drop them.
+        return None
     candidate = phonenumbers.PhoneNumber(
         country_code=int(code), national_number=int(national)
     )

@@ -36,6 +36,7 @@ def spellings(draw: st.DrawFn) -> str:
 @example("(+91) 98765 43210", "IN")
 @example("91 98765 43210", "IN")
 @example("1 202 555 0123", "US")
+@example("+7 800 555 35 35", "RU")  # the national number starts with the trunk 8
 def test_quick_path_never_disagrees_with_phonenumbers(text: str, region: str) -> None:
     quick = numbers._quick_e164(text, region)
 
