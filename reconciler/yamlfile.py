@@ -27,12 +27,24 @@ except AttributeError:  # libyaml is not installed
 # Nodes that may be built again through aliases before a file is refused:
 # plenty for hand-written anchors, far below what an alias bomb expands to.
 ALIAS_EXPANSION_LIMIT = 100_000
+# Lists and mappings one inside another: a declaration needs four; far
+# deeper would only exhaust the checks that walk the values.
+NESTING_LIMIT = 64
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# The tags a list or mapping may carry: none, `!`, or its own.
+_UNTAGGED = frozenset({None, "!"})
+_TYPE_WORDS = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+}
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
@@ -253,7 +265,7 @@ class _Builder:
         self.constructor = SafeConstructor()
         # Anchor name -> its value, where it stands, and its text if a scalar.
         self.anchors: dict[str, tuple[Any, Position, str | None]] = {}
-        self.weights: dict[int, int] = {}
+        self.measures: dict[int, tuple[int, int]] = {}
         self.expanded = 0
 
     def document(self) -> Any:
@@ -266,11 +278,10 @@ class _Builder:
         value = self._contents()
         event = next_event()
         if not isinstance(event, yaml.StreamEndEvent):
-            raise yaml.composer.ComposerError(
-                "expected a single document in the stream",
-                None,
-                "but found another document",
-                event.start_mark,
+            raise self._error(
+                _where(event.start_mark),
+                "a second YAML document starts here; a file holds one",
+                "remove the `---` and what follows it, or give it a file of its own",
             )
         return value
 
@@ -315,6 +326,8 @@ class _Builder:
                 mark = event.start_mark
                 mapping = kind is map_start
                 opened = LocatedMap if mapping else LocatedList
+                if len(stack) >= NESTING_LIMIT or event.tag not in _UNTAGGED:
+                    self._check_opening(event, len(stack), mapping)
                 stack.append(opened((mark.line + 1, mark.column + 1)))
                 waiting.append(_KEY if mapping else None)
                 anchors.append(event.anchor)
@@ -327,7 +340,7 @@ class _Builder:
                 if anchor is not None:
                     self._anchor(anchor, value, position, None)
             elif kind is alias:
-                value, position, source = self._alias(event)
+                value, position, source = self._alias(event, len(stack))
             else:  # the document ends
                 return root
 
@@ -369,13 +382,40 @@ class _Builder:
         node = yaml.ScalarNode(tag, text)
         try:
             return construct(self.constructor, node)
-        except ValueError:  # an integer of more digits than Python converts
-            raise self._error(
+        except (ValueError, KeyError, IndexError):
+            raise self._unreadable(tag, text, position) from None
+
+    def _unreadable(self, tag: str, text: str, position: Position) -> YamlFileError:
+        """A scalar its tag cannot make a value of: `!!bool maybe`, `!!int x`."""
+        implicit = self.loader.resolve(yaml.ScalarNode, text, (True, False))
+        if implicit == tag:  # digits, more of them than Python converts
+            return self._error(
                 position,
                 f"the value is too long to be read as a number "
                 f"({len(text):,} characters)",
                 "quote it, or shorten it",
-            ) from None
+            )
+        return self._error(
+            position,
+            f"{text!r} is not {_TYPE_WORDS.get(tag, tag)}, as its tag says",
+            "remove the tag, or write a value of that type",
+        )
+
+    def _check_opening(
+        self, event: yaml.CollectionStartEvent, depth: int, mapping: bool
+    ) -> None:
+        """Refuse a list or mapping nested too deep, or one with a foreign tag."""
+        position = _where(event.start_mark)
+        if depth >= NESTING_LIMIT:
+            raise self._error(
+                position,
+                f"lists and mappings nest more than {NESTING_LIMIT} deep here",
+                "a declaration nests four deep at most; flatten the value",
+            )
+        if event.tag != (_MAP_TAG if mapping else _SEQ_TAG):
+            raise self._error(
+                position, f"unsupported YAML tag {event.tag!r}", "remove it"
+            )
 
     def _check_key(self, container: Any, key: Any, position: Position) -> None:
         if not isinstance(key, str):
@@ -404,7 +444,9 @@ class _Builder:
             )
         self.anchors[name] = (value, position, source)
 
-    def _alias(self, event: yaml.AliasEvent) -> tuple[Any, Position, str | None]:
+    def _alias(
+        self, event: yaml.AliasEvent, depth: int
+    ) -> tuple[Any, Position, str | None]:
         mark = event.start_mark
         position = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         anchored = self.anchors.get(event.anchor or "")
@@ -418,7 +460,15 @@ class _Builder:
             )
         value, _, source = anchored
         if isinstance(value, LocatedMap | LocatedList):
-            self.expanded += self._weight(value)
+            weight, nesting = self._measure(value)
+            if depth + nesting > NESTING_LIMIT:
+                raise self._error(
+                    position,
+                    f"through this alias, lists and mappings nest more than "
+                    f"{NESTING_LIMIT} deep",
+                    "a declaration nests four deep at most; flatten the value",
+                )
+            self.expanded += weight
             if self.expanded > ALIAS_EXPANSION_LIMIT:
                 raise self._error(
                     position,
@@ -428,17 +478,25 @@ class _Builder:
                 )
         return value, position, source
 
-    def _weight(self, value: _Container) -> int:
-        """How many values ``value`` holds, counting those inside its values."""
-        known = self.weights.get(id(value))
+    def _measure(self, value: _Container) -> tuple[int, int]:
+        """How many values ``value`` holds, counting those inside its values,
+        and how deep its lists and mappings nest.
+
+        Recursive, and safe: nothing built nests deeper than NESTING_LIMIT.
+        """
+        known = self.measures.get(id(value))
         if known is None:
             children = value.values() if isinstance(value, LocatedMap) else value
-            known = len(value) + sum(
-                self._weight(child)
+            inner = [
+                self._measure(child)
                 for child in children
                 if isinstance(child, LocatedMap | LocatedList)
+            ]
+            known = (
+                len(value) + sum(weight for weight, _ in inner),
+                1 + max((nesting for _, nesting in inner), default=0),
             )
-            self.weights[id(value)] = known
+            self.measures[id(value)] = known
         return known
 
     def _error(self, position: Position, message: str, hint: str) -> YamlFileError:

@@ -95,7 +95,16 @@ CASES = [
     ("entry-not-a-mapping", (3, 5), "dnc[0]: an entry must be a mapping", "- number:"),
     ("unsupported-tag", (3, 13), "unsupported YAML tag", "remove it"),
     ("merge-key", (5, 5), "merge keys (<<) are not supported", "write the keys out"),
-    ("two-documents", (2, 1), "invalid YAML: but found another document", ""),
+    ("two-documents", (2, 1), "a second YAML document starts here", "---"),
+    ("tag-on-a-mapping", (3, 5), "unsupported YAML tag '!custom'", "remove it"),
+    (
+        "tag-the-value-does-not-fit",
+        (4, 13),
+        "'maybe' is not true or false, as its tag says",
+        "remove the tag",
+    ),
+    ("nested-too-deep", (4, 74), "nest more than 64 deep here", "four deep"),
+    ("alias-nests-too-deep", (5, 43), "through this alias", "four deep"),
     ("empty-number", (3, 12), "number: the value is empty", 'number: "+91'),
     ("number-too-long", (3, 13), "300 characters are too many", "country code"),
     (
