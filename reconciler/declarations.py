@@ -375,6 +375,8 @@ class _Checker:
         self.entries: list[Entry] = []
         self.problems: list[Problem] = []
         self.seen: _Seen = {}
+        # The paths of the entry being checked that have a problem already.
+        self.reported: set[tuple[Any, ...]] = set()
 
     def absorb(self, checked: _Checked) -> None:
         """Take in what another checker found in the files that follow."""
@@ -476,9 +478,12 @@ class _Checker:
         # Every check runs so that all problems are reported; an entry with
         # any problem is then left out, so later stages only see valid ones.
         before = len(self.problems)
-        self._check_entry_schema(display, kind, index, item)
+        self.reported = set()
         number = self._number(display, item, "number")
         value, key = self._value(display, kind, item)
+        # After the checks of numbers and `until`: a schema error on a value
+        # they explained already is left out (see _reported_elsewhere).
+        self._check_entry_schema(display, kind, index, item)
         if number is not None and _identified(item, key):
             # Before any reason to leave the entry out: an invalid or expired
             # copy is still a declaration of the number, and a second one is
@@ -508,10 +513,17 @@ class _Checker:
     ) -> None:
         if schemas.entry_fast_check(kind)(item):
             return
+        errors = list(schemas.entry_validator(kind).iter_errors(item))
+        if not errors:
+            # jsonschema passes what JSON Schema's own reading of a pattern
+            # refuses (a newline before the end, U+001C taken for a space).
+            errors = schemas.ecma_errors(kind, item)
         reported: set[tuple[Any, ...]] = set()
-        for error in schemas.entry_validator(kind).iter_errors(item):
+        for error in errors:
             place = tuple(error.absolute_path)
-            if _reported_elsewhere(error) or (place and place in reported):
+            if _reported_elsewhere(error, self.reported) or (
+                place and place in reported
+            ):
                 continue  # one problem per field: `email` fails pattern and format
             reported.add(place)
             problems = self._schema_problems(display, item, error, [kind, index])
@@ -532,7 +544,8 @@ class _Checker:
         message, hint = f"{where}{error.message}", ""
         schema = error.schema if isinstance(error.schema, dict) else {}
         if error.validator in ("pattern", "format") and path:
-            message = f"{where}{error.instance!r} is not a valid {path[-1]}"
+            field = next((s for s in reversed(path) if isinstance(s, str)), "value")
+            message = f"{where}{error.instance!r} is not a valid {field}"
             hint = str(schema.get("description", ""))
         elif error.validator == "required" and isinstance(error.instance, dict):
             wanted = error.validator_value
@@ -688,6 +701,7 @@ class _Checker:
         key: bool = False,
     ) -> None:
         """A problem at the value of ``path``, or at its key if ``key``."""
+        self.reported.add(tuple(path))
         position = yamlfile.walk_positions(data, path) or (0, 0)
         if key and path and isinstance(data, yamlfile.LocatedMap):
             position = data.key_positions.get(path[0], position)
@@ -724,15 +738,21 @@ _UNTIL_HINT = (
 )
 
 
-def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
-    """Schema errors that a dedicated check reports with a better message."""
+def _reported_elsewhere(
+    error: jsonschema.ValidationError, reported: set[tuple[Any, ...]]
+) -> bool:
+    """Schema errors that a dedicated check reported with a better message.
+
+    The checks of numbers and of `until` explain what they refuse; a value
+    they accept and the schema does not (`*98765 43210`, which phonenumbers
+    reads, or a date-time with a space for its T) still gets the schema's
+    word.
+    """
     path = list(error.absolute_path)
-    if path == ["until"]:
-        return True  # _until explains the accepted forms
     if error.schema is False:
         return True  # only `cli` and `group`: _check_scope says which scope
     is_number = path in (["number"], ["cli"]) or (len(path) == 2 and path[0] == "dids")
-    return is_number and error.validator in ("type", "pattern")
+    return (is_number or path == ["until"]) and tuple(path) in reported
 
 
 def _type_problem(

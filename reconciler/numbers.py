@@ -19,8 +19,10 @@ class InvalidNumber(ValueError):
     """A string that is not a valid phone number."""
 
 
-# Separators people put between digits; anything else takes the full parser.
-_SEPARATORS = re.compile(r"[\s().-]+")
+# The separators people put between digits, ASCII only: a tab or another
+# space (U+00A0, U+2007, U+001C) is left to the full parser, which refuses
+# some of them.
+_SEPARATORS = re.compile(r"[ ().-]+")
 _DIGITS = re.compile(r"\+?[1-9][0-9]*|0[1-9][0-9]*")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 

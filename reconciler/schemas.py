@@ -104,19 +104,59 @@ def entry_validator(section: str) -> Validator:
 def entry_fast_check(section: str) -> Callable[[Any], bool]:
     """A compiled check of one entry of ``section``: True when it is valid.
 
-    It must never pass an entry that jsonschema refuses, so it is given
-    jsonschema's own format checks and Python's meaning of ``\\s`` in
-    patterns (see _python_spaces).
+    Valid means valid as jsonschema reads the schema and as JSON Schema
+    itself does, whose patterns follow ECMA-262 as editors do: the two part
+    on a few characters (U+FEFF, U+001C to U+001F and U+0085 as spaces, a
+    newline before the end). Both readings are compiled by jsonschema-rs,
+    with jsonschema's own format checks.
     """
+    python, ecma = _python_validator(section), _ecma_validator(section)
+    return lambda entry: bool(python.is_valid(entry) and ecma.is_valid(entry))
+
+
+def ecma_errors(section: str, entry: Any) -> list[jsonschema.ValidationError]:
+    """Where JSON Schema's own reading refuses an entry, as jsonschema errors.
+
+    For an entry that jsonschema passes and the ECMA-262 reading does not:
+    the messages are then made from these, as from jsonschema's.
+    """
+    schema = _entry_schema(section)
+    return [
+        jsonschema.ValidationError(
+            error.message,
+            validator=error.kind.name,  # type: ignore[arg-type]
+            path=error.instance_path,
+            instance=error.instance,
+            schema=_subschema(schema, error.schema_path[:-1]),
+        )
+        for error in _ecma_validator(section).iter_errors(entry)
+    ]
+
+
+@functools.cache
+def _entry_schema(section: str) -> dict[str, Any]:
     root = load(DIRECTORY)
-    schema = {
+    return {
         "$schema": root["$schema"],
         "$defs": root["$defs"],
         "$ref": f"#/$defs/{ENTRY_DEFS[section]}",
     }
+
+
+@functools.cache
+def _ecma_validator(section: str) -> jsonschema_rs.Validator:
+    return _compiled(_entry_schema(section))
+
+
+@functools.cache
+def _python_validator(section: str) -> jsonschema_rs.Validator:
+    return _compiled(_python_spaces(_entry_schema(section)))
+
+
+def _compiled(schema: dict[str, Any]) -> jsonschema_rs.Validator:
     checker = validator(DIRECTORY).FORMAT_CHECKER
-    compiled = jsonschema_rs.validator_for(
-        _python_spaces(schema),
+    return jsonschema_rs.validator_for(
+        schema,
         formats={
             name: functools.partial(_conforms, checker, name)
             for name in ("date", "email")
@@ -124,7 +164,21 @@ def entry_fast_check(section: str) -> Callable[[Any], bool]:
         validate_formats=True,
         offline=True,
     )
-    return compiled.is_valid
+
+
+def _subschema(schema: dict[str, Any], path: list[str | int]) -> Any:
+    """The part of ``schema`` at ``path``, following $refs into its $defs."""
+    node: Any = schema
+    for step in path:
+        if isinstance(node, dict) and "$ref" in node and step not in node:
+            node = schema["$defs"][str(node["$ref"]).rsplit("/", 1)[1]]
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    if isinstance(node, dict) and "$ref" in node:
+        node = schema["$defs"][str(node["$ref"]).rsplit("/", 1)[1]]
+    return node
 
 
 def _conforms(checker: jsonschema.FormatChecker, name: str, value: str) -> bool:

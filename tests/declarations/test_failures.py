@@ -39,6 +39,19 @@ CASES = [
     ),
     ("datetime-without-zone", (4, 12), "has no time zone", "offset"),
     (
+        "until-with-a-space-for-its-t",
+        (4, 12),
+        "until: '2027-01-31 18:00:00+05:30' is not a valid until",
+        "YYYY-MM-DDTHH:MM",
+    ),
+    (
+        # phonenumbers reads past the `*`; the schema, and so editors, do not.
+        "number-with-a-character-the-schema-refuses",
+        (3, 13),
+        "dnc[0].number: '*98765 43210' is not a valid number",
+        "any spelling a person would write",
+    ),
+    (
         "until-not-a-calendar-date",
         (5, 12),
         "'2027-02-30' is not a calendar date",
@@ -48,6 +61,18 @@ CASES = [
         "contact-name-with-digits",
         (4, 11),
         "contacts[0].name: 'Asha Rao 2' is not a valid name",
+        "letters",
+    ),
+    (
+        "contact-email-ending-in-a-newline",
+        (4, 12),
+        "contacts[0].email: 'asha@example.com\\n' is not a valid email",
+        "one @",
+    ),
+    (
+        "contact-name-with-a-separator-character",
+        (4, 11),
+        "contacts[0].name: 'Asha\\x1cRao' is not a valid name",
         "letters",
     ),
     (

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from reconciler import numbers
 
-SEPARATORS = st.sampled_from(["", " ", "-", ".", "(", ")", "  "])
+SEPARATORS = st.sampled_from(
+    ["", " ", "-", ".", "(", ")", "  ", "/", "\t", "\x1c", "\x85", "\u00a0", "\u2007"]
+)
 PREFIXES = st.sampled_from(["", "+", "0", "+91", "+91 ", "91", "0091", "+1", "+44"])
 
 
@@ -37,6 +39,7 @@ def spellings(draw: st.DrawFn) -> str:
 @example("91 98765 43210", "IN")
 @example("1 202 555 0123", "US")
 @example("+7 800 555 35 35", "RU")  # the national number starts with the trunk 8
+@example("+91 98765\x1c43210", "IN")  # phonenumbers refuses U+001C
 def test_quick_path_never_disagrees_with_phonenumbers(text: str, region: str) -> None:
     quick = numbers._quick_e164(text, region)
 
