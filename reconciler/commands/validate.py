@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
     result = declarations.load(where, config, int(time.time()))
     common.print_problems(result.warnings, args.format)
     if args.format == "text":
-        print(
-            f"{len(result.entries)} entries in {len(result.files)} files are valid.",
-            file=sys.stderr,
-        )
+        entries = _counted(len(result.entries), "entry", "entries")
+        verb = "is" if len(result.entries) == 1 else "are"
+        files = _counted(len(result.files), "file", "files")
+        print(f"{entries} in {files} {verb} valid.", file=sys.stderr)
     return common.EXIT_OK
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
