@@ -417,7 +417,7 @@ class _Checker:
                 Problem(
                     Location(display, line, column),
                     "the file must be a mapping of sections, not "
-                    + schemas.describe(data),
+                    + yamlfile.describe(data),
                     "start with `version: 1` and sections such as `dnc:`",
                 )
             )
@@ -458,7 +458,7 @@ class _Checker:
                     Problem(
                         location,
                         f"{kind}[{index}]: an entry must be a mapping, "
-                        f"not {schemas.describe(item)}",
+                        f"not {yamlfile.describe(item)}",
                         'write it as `- number: "+91 98765 43210"` and its fields',
                     )
                 )
@@ -639,8 +639,18 @@ class _Checker:
                 display, item, ["until"], "until: the value is empty", _UNTIL_HINT
             )
             return expiry.PERMANENT
+        raw = item.get("until")
+        if raw is not None and not isinstance(raw, str):
+            self._add(
+                display,
+                item,
+                ["until"],
+                f"until must be a quoted string, not {yamlfile.describe(raw)}",
+                _UNTIL_HINT,
+            )
+            return expiry.PERMANENT
         try:
-            return expiry.parse(item.get("until"), self.tz)
+            return expiry.parse(raw, self.tz)
         except expiry.InvalidExpiry as exc:
             self._add(display, item, ["until"], str(exc), _UNTIL_HINT)
             return expiry.PERMANENT
@@ -675,7 +685,7 @@ class _Checker:
                 item,
                 path,
                 f"{what}a phone number must be a quoted string, not "
-                + schemas.describe(raw),
+                + yamlfile.describe(raw),
                 f'write it as {name}: "+91 98765 43210"',
             )
             return None
@@ -798,7 +808,7 @@ def _shown(root: Any, path: list[Any], value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, dict | list) or written is None:
-        return schemas.describe(value)
+        return yamlfile.describe(value)
     if written == str(value):
         return f"`{written}`"
     return f"`{written}` (which YAML reads as {value!r})"

@@ -234,17 +234,6 @@ def project_problems(display: str, data: Any) -> list[Problem]:
     return sorted(problems, key=Problem.sort_key)
 
 
-def describe(value: Any) -> str:
-    """A YAML value as the reader wrote it: ``a list``, ``int 5``, ..."""
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
-
-
 def _unknown_keys(
     display: str, data: Any, path: list[Any], error: jsonschema.ValidationError
 ) -> list[Problem]:
@@ -290,7 +279,7 @@ def _message(error: jsonschema.ValidationError, name: str) -> str:
     value: Any = error.instance
     wanted: Any = error.validator_value
     if kind == "type":
-        return f"{name} must be {type_words(wanted)}, not {describe(value)}"
+        return f"{name} must be {type_words(wanted)}, not {yamlfile.describe(value)}"
     if kind in ("const", "enum"):
         choices = [wanted] if kind == "const" else wanted
         listed = " or ".join(json.dumps(choice) for choice in choices)
@@ -310,7 +299,7 @@ def _message(error: jsonschema.ValidationError, name: str) -> str:
 
 
 def _shown(value: Any) -> str:
-    return describe(value) if isinstance(value, dict | list) else repr(value)
+    return yamlfile.describe(value) if isinstance(value, dict | list) else repr(value)
 
 
 def _schema_of(error: jsonschema.ValidationError) -> dict[str, Any]:

@@ -209,12 +209,11 @@ def _read_project_file(path: Path) -> yamlfile.LocatedMap | None:
 
 
 def _not_a_mapping(path: Path, data: Any) -> Problem:
-    from reconciler import schemas
-
     line, column = getattr(data, "position", None) or _first_value(path)
     return Problem(
         Location(str(path), line, column),
-        f"the project file must be a mapping of settings, not {schemas.describe(data)}",
+        "the project file must be a mapping of settings, not "
+        + yamlfile.describe(data),
         "write one `name: value` line per setting, such as `region: IN`",
     )
 

@@ -421,7 +421,7 @@ class _Builder:
         if not isinstance(key, str):
             raise self._error(
                 position,
-                f"a key must be a string, not {type(key).__name__} {key!r}",
+                f"a key must be a string, not {describe(key)}",
                 "quote the key",
             )
         if key in container:
@@ -501,6 +501,17 @@ class _Builder:
 
     def _error(self, position: Position, message: str, hint: str) -> YamlFileError:
         return YamlFileError(Problem(Location(self.display, *position), message, hint))
+
+
+def describe(value: Any) -> str:
+    """A YAML value as the reader wrote it: ``a list``, ``int 5``, ..."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
 
 
 def walk_positions(data: Any, path: list[Any]) -> Position | None:

@@ -38,6 +38,7 @@ CASES = [
         "country code",
     ),
     ("datetime-without-zone", (4, 12), "has no time zone", "offset"),
+    ("until-a-list", (4, 12), "until must be a quoted string, not a list", "permanent"),
     (
         "until-with-a-space-for-its-t",
         (4, 12),
