@@ -481,8 +481,10 @@ class _Checker:
         self.reported = set()
         number = self._number(display, item, "number")
         value, key = self._value(display, kind, item)
-        # After the checks of numbers and `until`: a schema error on a value
-        # they explained already is left out (see _reported_elsewhere).
+        # After the checks of numbers, `until` and contact fields: a schema
+        # error on a value they explained already is left out. A value they
+        # accept and the schema does not (`*98765 43210`, which phonenumbers
+        # reads) still gets the schema's word.
         self._check_entry_schema(display, kind, index, item)
         if number is not None and _identified(item, key):
             # Before any reason to leave the entry out: an invalid or expired
@@ -518,13 +520,13 @@ class _Checker:
             # jsonschema passes what JSON Schema's own reading of a pattern
             # refuses (a newline before the end, U+001C taken for a space).
             errors = schemas.ecma_errors(kind, item)
-        reported: set[tuple[Any, ...]] = set()
+        # One problem per field: `email` fails pattern and format, and a value
+        # that a check of ours explained already needs no second word.
+        reported = set(self.reported)
         for error in errors:
             place = tuple(error.absolute_path)
-            if _reported_elsewhere(error, self.reported) or (
-                place and place in reported
-            ):
-                continue  # one problem per field: `email` fails pattern and format
+            if _reported_elsewhere(error) or (place and place in reported):
+                continue
             reported.add(place)
             problems = self._schema_problems(display, item, error, [kind, index])
             self.problems.extend(problems)
@@ -603,6 +605,7 @@ class _Checker:
         if kind == ACCOUNT_MANAGER:
             return _text(item.get("manager")), None
         if kind == CONTACT:
+            self._check_contact_spaces(display, item)
             return _contact_fields(item), None
         dids = [self._number(display, item, "dids", i) for i in _indexes(item, "dids")]
         return frozenset(d for d in dids if d), None
@@ -617,6 +620,25 @@ class _Checker:
         key = StickyKey(scope, cli, group)
         value = StickyValue(str(item.get("agent", "")), self._until(display, item))
         return value, key
+
+    def _check_contact_spaces(self, display: str, item: yamlfile.LocatedMap) -> None:
+        """A contact field with white space at either end.
+
+        The sandbox drops it, and the API's documentation does not
+        say that it keeps it: the value read back would then never match,
+        and every plan would change it again.
+        """
+        for name in CONTACT_FIELDS:
+            value = item.get(name)
+            if isinstance(value, str) and value != value.strip():
+                self._add(
+                    display,
+                    item,
+                    [name],
+                    f"{name}: {value!r} starts or ends with white space, "
+                    "which the directory may drop",
+                    "remove it from the start and the end",
+                )
 
     def _check_scope(self, display: str, item: yamlfile.LocatedMap, scope: str) -> None:
         """A `cli` or `group` the scope does not use: the API would drop it."""
@@ -748,21 +770,11 @@ _UNTIL_HINT = (
 )
 
 
-def _reported_elsewhere(
-    error: jsonschema.ValidationError, reported: set[tuple[Any, ...]]
-) -> bool:
-    """Schema errors that a dedicated check reported with a better message.
-
-    The checks of numbers and of `until` explain what they refuse; a value
-    they accept and the schema does not (`*98765 43210`, which phonenumbers
-    reads, or a date-time with a space for its T) still gets the schema's
-    word.
-    """
-    path = list(error.absolute_path)
-    if error.schema is False:
-        return True  # only `cli` and `group`: _check_scope says which scope
-    is_number = path in (["number"], ["cli"]) or (len(path) == 2 and path[0] == "dids")
-    return (is_number or path == ["until"]) and tuple(path) in reported
+def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
+    """A schema error that a dedicated check reports with a better message."""
+    # Only `cli` and `group` are refused outright: _check_scope says which
+    # scope takes them.
+    return error.schema is False
 
 
 def _type_problem(

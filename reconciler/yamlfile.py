@@ -422,7 +422,7 @@ class _Builder:
             raise self._error(
                 position,
                 f"a key must be a string, not {describe(key)}",
-                "quote the key",
+                "write the key as a name, such as `number:`, quoted if need be",
             )
         if key in container:
             first = container.key_positions[key]

@@ -67,14 +67,20 @@ CASES = [
     (
         "contact-email-ending-in-a-newline",
         (4, 12),
-        "contacts[0].email: 'asha@example.com\\n' is not a valid email",
-        "one @",
+        "email: 'asha@example.com\\n' starts or ends with white space",
+        "remove it from the start and the end",
     ),
     (
         "contact-name-with-a-separator-character",
         (4, 11),
         "contacts[0].name: 'Asha\\x1cRao' is not a valid name",
         "letters",
+    ),
+    (
+        "contact-name-ending-in-a-space",
+        (4, 11),
+        "name: 'Asha Rao ' starts or ends with white space",
+        "remove it from the start and the end",
     ),
     (
         "contact-invalid-email",
