@@ -24,8 +24,8 @@ try:
 except AttributeError:  # libyaml is not installed
     _BaseLoader = yaml.SafeLoader
 
-# Nodes that may be built again through aliases before a file is refused:
-# plenty for hand-written anchors, far below what an alias bomb expands to.
+# Values that aliases may repeat before a file is refused: plenty for
+# hand-written anchors, far below what an alias bomb expands to.
 ALIAS_EXPANSION_LIMIT = 100_000
 # Lists and mappings one inside another: a declaration needs four; far
 # deeper would only exhaust the checks that walk the values.
@@ -311,7 +311,7 @@ class _Builder:
                 tag = event.tag
                 if tag is None or tag == "!":
                     if not event.implicit[0]:
-                        tag = _STR_TAG  # quoted, or tagged `!`: a string
+                        tag = _STR_TAG  # quoted: a string
                     else:
                         tag = plain_tags.get(value) or resolve(
                             yaml.ScalarNode, value, event.implicit
