@@ -607,8 +607,27 @@ class _Checker:
         if kind == CONTACT:
             self._check_contact_spaces(display, item)
             return _contact_fields(item), None
-        dids = [self._number(display, item, "dids", i) for i in _indexes(item, "dids")]
-        return frozenset(d for d in dids if d), None
+        return self._dids(display, item), None
+
+    def _dids(self, display: str, item: yamlfile.LocatedMap) -> frozenset[str]:
+        """The blacklist's DIDs; one listed twice, in any spelling, is an error."""
+        first: dict[str, int] = {}
+        for index in _indexes(item, "dids"):
+            did = self._number(display, item, "dids", index)
+            if did is None:
+                continue
+            if did in first:
+                self.reported.add(("dids",))  # the schema's uniqueItems, said here
+                self._add(
+                    display,
+                    item,
+                    ["dids", index],
+                    f"dids[{index}]: {item['dids'][index]!r} is the same line "
+                    f"as dids[{first[did]}]",
+                    "list each line once",
+                )
+            first.setdefault(did, index)
+        return frozenset(first)
 
     def _sticky(
         self, display: str, item: yamlfile.LocatedMap

@@ -140,11 +140,23 @@ def _region_meta(region: str) -> tuple[str, str] | None:
     return str(meta.country_code), trunk
 
 
+# Why phonenumbers could not read a spelling, in the reader's words.
+_PARSE = phonenumbers.NumberParseException
+_PARSE_ERRORS = {
+    _PARSE.INVALID_COUNTRY_CODE: "has no known country code",
+    _PARSE.NOT_A_NUMBER: "is not a phone number",
+    _PARSE.TOO_SHORT_AFTER_IDD: "is too short to be a number",
+    _PARSE.TOO_SHORT_NSN: "is too short to be a number",
+    _PARSE.TOO_LONG: "is too long to be a number",
+}
+
+
 def _parse_e164(text: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidNumber(f"{text!r} is not a phone number: {exc}") from None
+        why = _PARSE_ERRORS.get(exc.error_type, "is not a phone number")
+        raise InvalidNumber(f"{text!r} {why}") from None
 
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidNumber(f"{text!r} is not a valid phone number")

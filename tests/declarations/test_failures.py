@@ -101,6 +101,12 @@ CASES = [
         'dids: "+918045678902"',
     ),
     (
+        "blacklist-did-twice-in-two-spellings",
+        (4, 27),
+        "dids[1]: '+91 80456 78901' is the same line as dids[0]",
+        "list each line once",
+    ),
+    (
         "blacklist-invalid-did",
         (4, 27),
         "dids[1]: '123' is not a valid phone number",

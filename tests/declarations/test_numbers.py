@@ -98,3 +98,20 @@ def test_a_spelling_with_letters_is_not_a_number(text: str) -> None:
     # phonenumbers would read the letters as keypad digits or an extension.
     with pytest.raises(numbers.InvalidNumber, match="has letters"):
         numbers.normalise(text, "IN")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("+999 123 456", "has no known country code"),
+        ("+91 1", "is too short to be a number"),
+        ("+91 98765 43210 98765 43210 98765", "is too long to be a number"),
+        ("+91 98765\x1c43210", "is not a phone number"),
+        ("12345", "is not a valid phone number"),
+    ],
+)
+def test_a_number_that_cannot_be_read_says_why_in_words(text: str, why: str) -> None:
+    with pytest.raises(numbers.InvalidNumber) as caught:
+        numbers.normalise(text, "IN")
+
+    assert str(caught.value) == f"{text!r} {why}"
