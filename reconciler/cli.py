@@ -8,7 +8,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.commands import common
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command_named(arguments))
     args = parser.parse_args(arguments)
-    _configure_logging(args.verbose)
+    _configure_logging(getattr(args, "verbose", 0))
     try:
         code: int = args.handler(args)
     except (DeclarationError, ProjectFileError) as exc:
@@ -61,7 +61,21 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error exits 1: exit 2 means "changes present"."""
+    """argparse, but a usage error exits 1: exit 2 means "changes present".
+
+    Every command, and the program itself, takes ``-v``, so that it may
+    stand before or after the command.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=argparse.SUPPRESS,
+            help="more logging (-vv: debug)",
+        )
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -90,9 +104,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Keep a DeepCall contact directory as code.",
     )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
-    )
     parser.set_defaults(handler=lambda _: common.usage(parser))
     # Every subparser, nested ones included, is built from this parser's class.
     commands = parser.add_subparsers(

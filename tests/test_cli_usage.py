@@ -87,3 +87,15 @@ def test_validate_imports_nothing_it_does_not_use() -> None:
     )
 
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-v", "validate", str(EXAMPLES / "directory")],
+        ["validate", "-v", str(EXAMPLES / "directory")],
+        ["validate", str(EXAMPLES / "directory"), "-vv"],
+    ],
+)
+def test_verbose_may_stand_before_or_after_the_command(argv: list[str]) -> None:
+    assert main(argv) == 0
