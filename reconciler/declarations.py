@@ -478,7 +478,7 @@ class _Checker:
         # Every check runs so that all problems are reported; an entry with
         # any problem is then left out, so later stages only see valid ones.
         before = len(self.problems)
-        self.reported = set()
+        self.reported.clear()
         number = self._number(display, item, "number")
         value, key = self._value(display, kind, item)
         # After the checks of numbers, `until` and contact fields: a schema

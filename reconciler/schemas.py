@@ -167,17 +167,14 @@ def _compiled(schema: dict[str, Any]) -> jsonschema_rs.Validator:
 
 
 def _subschema(schema: dict[str, Any], path: list[str | int]) -> Any:
-    """The part of ``schema`` at ``path``, following $refs into its $defs."""
+    """The part of ``schema`` at ``path``: jsonschema-rs's paths run through
+    the $defs that $refs name, so a plain walk finds it."""
     node: Any = schema
     for step in path:
-        if isinstance(node, dict) and "$ref" in node and step not in node:
-            node = schema["$defs"][str(node["$ref"]).rsplit("/", 1)[1]]
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
             return {}
-    if isinstance(node, dict) and "$ref" in node:
-        node = schema["$defs"][str(node["$ref"]).rsplit("/", 1)[1]]
     return node
 
 

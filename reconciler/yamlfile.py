@@ -65,18 +65,12 @@ _PLAIN_TAGS_LIMIT = 4096
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """A safe loader whose resolver leaves timestamps as plain strings."""
 
-    def resolve(self, kind: type[yaml.Node], value: str, implicit: Any) -> str:
-        # Most values are quoted strings: answer them without the regular
-        # expressions, which only plain scalars need (same answer as PyYAML).
-        if kind is not yaml.ScalarNode:
-            tag: str = super().resolve(kind, value, implicit)
-            return tag
-        if not implicit[0]:
-            return _STR_TAG
-        # A plain scalar's tag depends on its text alone (no path resolvers).
+    def plain_tag(self, value: str) -> str:
+        """The tag of a plain scalar: it depends on its text alone (there
+        are no path resolvers), so it is resolved once per text."""
         known = _PLAIN_TAGS.get(value)
         if known is None:
-            known = super().resolve(kind, value, implicit)
+            known = self.resolve(yaml.ScalarNode, value, (True, False))
             if len(_PLAIN_TAGS) < _PLAIN_TAGS_LIMIT:
                 _PLAIN_TAGS[value] = known
         return known
@@ -212,14 +206,14 @@ def _parse(text: str, display: str) -> Any:
 
 def _syntax_error(exc: yaml.MarkedYAMLError, display: str) -> YamlFileError:
     mark = exc.problem_mark or exc.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    line, column = _where(mark) if mark else (0, 0)
     message = exc.problem or exc.context or "invalid YAML"
     if exc.problem and exc.context:
         # "found unexpected end of stream" needs the opening it belongs to.
         message += f" {exc.context}"
         if exc.context_mark and exc.context_mark is not mark:
-            started = exc.context_mark
-            message += f" that starts at {started.line + 1}:{started.column + 1}"
+            started = _where(exc.context_mark)
+            message += f" that starts at {started[0]}:{started[1]}"
     return YamlFileError(
         Problem(Location(display, line, column), f"invalid YAML: {message}")
     )
@@ -288,11 +282,10 @@ class _Builder:
     def _contents(self) -> Any:
         """Everything up to the end of the document, as one value."""
         next_event = self.loader.get_event
-        resolve = self.loader.resolve
+        plain_tag, known_tags = self.loader.plain_tag, _PLAIN_TAGS
         scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
         map_start, map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
         list_start, list_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
-        plain_tags = _PLAIN_TAGS
         # Typed loosely: the loop below is the hot path of a large load, and a
         # list's and a mapping's attributes are used only where each stands.
         stack: list[Any] = []
@@ -312,10 +305,8 @@ class _Builder:
                 if tag is None or tag == "!":
                     if not event.implicit[0]:
                         tag = _STR_TAG  # quoted: a string
-                    else:
-                        tag = plain_tags.get(value) or resolve(
-                            yaml.ScalarNode, value, event.implicit
-                        )
+                    else:  # keys and common values are known already
+                        tag = known_tags.get(value) or plain_tag(value)
                 if tag != _STR_TAG:
                     wants_key = bool(waiting) and waiting[-1] is _KEY
                     source = value
@@ -328,7 +319,7 @@ class _Builder:
                 opened = LocatedMap if mapping else LocatedList
                 if len(stack) >= NESTING_LIMIT or event.tag not in _UNTAGGED:
                     self._check_opening(event, len(stack), mapping)
-                stack.append(opened((mark.line + 1, mark.column + 1)))
+                stack.append(opened(_where(mark)))
                 waiting.append(_KEY if mapping else None)
                 anchors.append(event.anchor)
                 continue
@@ -387,8 +378,8 @@ class _Builder:
 
     def _unreadable(self, tag: str, text: str, position: Position) -> YamlFileError:
         """A scalar its tag cannot make a value of: `!!bool maybe`, `!!int x`."""
-        implicit = self.loader.resolve(yaml.ScalarNode, text, (True, False))
-        if implicit == tag:  # digits, more of them than Python converts
+        # Written as the tag's own kind of value: digits, more than Python takes.
+        if self.loader.plain_tag(text) == tag:
             return self._error(
                 position,
                 f"the value is too long to be read as a number "
@@ -448,7 +439,7 @@ class _Builder:
         self, event: yaml.AliasEvent, depth: int
     ) -> tuple[Any, Position, str | None]:
         mark = event.start_mark
-        position = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        position = _where(mark) if mark else (0, 0)
         anchored = self.anchors.get(event.anchor or "")
         if anchored is None:
             # An alias inside its own anchor lands here too: the anchor is
