@@ -9,6 +9,7 @@ admin routes set the latency and give the counters and the request log.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -206,3 +207,33 @@ def read_window(records: list[dict[str, Any]], latency: float) -> float:
     if not times:
         return 0.0
     return max(times) - min(times) + latency
+
+
+@dataclass(frozen=True)
+class Floor:
+    """What validate's libraries alone take for the data (see floor.py)."""
+
+    startup: float
+    libraries: float
+    loader: float
+    processes: int
+
+    @property
+    def total(self) -> float:
+        return self.startup + self.libraries
+
+
+def floor(declarations: Path, size: int) -> Floor:
+    """Run floor.py in a fresh process over ``declarations``."""
+    script = Path(__file__).with_name("floor.py")
+    command = [sys.executable, str(script), str(declarations), str(size)]
+    done = subprocess.run(command, capture_output=True, text=True, env=client_env())
+    if done.returncode != 0:
+        raise PhaseError(f"floor.py failed (exit {done.returncode}):\n{done.stderr}")
+    figures = json.loads(done.stdout)
+    return Floor(
+        figures["startup"],
+        figures["libraries"],
+        figures["loader"],
+        figures["processes"],
+    )
