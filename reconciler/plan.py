@@ -123,9 +123,10 @@ class Plan:
         return Counter(change.action for change in self.changes)
 
     def counts_by_kind(self) -> dict[str, Counter[str]]:
+        pairs = Counter((change.kind, change.action) for change in self.changes)
         result: dict[str, Counter[str]] = {}
-        for change in self.changes:
-            result.setdefault(change.kind, Counter())[change.action] += 1
+        for (kind, action), count in pairs.items():
+            result.setdefault(kind, Counter())[action] = count
         return result
 
     def summary(self) -> str:

@@ -10,6 +10,7 @@ is never lifted by omission, only by an explicit ``ensure: absent``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,11 +42,24 @@ class NumberPlan:
     notes: list[Note] = field(default_factory=list)
 
 
+# A planner's step for one kind: (number, its entries of the kind, the state's
+# record of the number, live, the plan to add to).
+_Step = Callable[[str, list[Entry], dict[str, Any], Essence, NumberPlan], None]
+
+
 class Planner:
     """Builds the changes of one number at a time; knows the wire shapes."""
 
     def __init__(self, wire_format: str = contract.WIRE_NUMBER_FORMAT) -> None:
         self.wire_format = wire_format
+        # In the order of the kinds; `plan_number` says when each is taken.
+        self._steps: tuple[tuple[str, _Step], ...] = (
+            (DNC, self._dnc),
+            (STICKY, self._sticky),
+            (ACCOUNT_MANAGER, self._manager),
+            (CONTACT, self._contact),
+            (BLACKLIST, self._blacklist),
+        )
 
     def wire(self, number: str) -> str:
         return numbers.to_wire(number, self.wire_format)
@@ -54,29 +68,24 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        managed: dict[str, Any],
+        applied: dict[str, Any],
         live: Essence,
     ) -> NumberPlan:
+        """The changes and notes that bring ``live`` to ``entries``.
+
+        ``applied`` is the state's record for the number, kind by kind: the
+        kinds it holds are managed (see `declared_kinds`).
+        """
         by_kind: dict[str, list[Entry]] = {}
         for entry in entries:
             by_kind.setdefault(entry.kind, []).append(entry)
 
         result = NumberPlan()
-        self._dnc(number, by_kind.get(DNC, []), DNC in managed, live, result)
-        self._sticky(number, by_kind.get(STICKY, []), STICKY in managed, live, result)
-        self._manager(
-            number,
-            by_kind.get(ACCOUNT_MANAGER, []),
-            ACCOUNT_MANAGER in managed,
-            live,
-            result,
-        )
-        self._contact(
-            number, by_kind.get(CONTACT, []), managed.get(CONTACT), live, result
-        )
-        self._blacklist(
-            number, by_kind.get(BLACKLIST, []), BLACKLIST in managed, live, result
-        )
+        for kind, step in self._steps:
+            # A kind neither declared nor managed is not ours: its step would
+            # find nothing to do, and most numbers hold only one kind.
+            if kind in by_kind or kind in applied:
+                step(number, by_kind.get(kind, []), applied, live, result)
         return result
 
     # DNC -----------------------------------------------------------------
@@ -85,12 +94,12 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        managed: bool,
+        applied: dict[str, Any],
         live: Essence,
         result: NumberPlan,
     ) -> None:
         if not entries:
-            if managed and live.dnc is not None:
+            if DNC in applied and live.dnc is not None:
                 result.notes.append(
                     Note(
                         number,
@@ -118,13 +127,13 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        managed: bool,
+        applied: dict[str, Any],
         live: Essence,
         result: NumberPlan,
     ) -> None:
         wanted = {e.key: e for e in entries if e.present and e.key is not None}
         lifted = {e.key: e for e in entries if not e.present and e.key is not None}
-        authoritative = managed or bool(wanted)
+        authoritative = STICKY in applied or bool(wanted)
 
         for key, current in sorted(live.sticky.items()):
             entry = wanted.get(key)
@@ -199,7 +208,7 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        managed: bool,
+        applied: dict[str, Any],
         live: Essence,
         result: NumberPlan,
     ) -> None:
@@ -213,6 +222,7 @@ class Planner:
                 )
             return
 
+        managed = ACCOUNT_MANAGER in applied
         if (entry is not None or managed) and live.manager is not None:
             call = self._call("unsetAm", number)
             result.changes.append(
@@ -234,7 +244,7 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        applied: dict[str, str] | None,
+        applied: dict[str, Any],
         live: Essence,
         result: NumberPlan,
     ) -> None:
@@ -243,7 +253,7 @@ class Planner:
         if entry is not None and not entry.present:
             owned = set(live.contact)
         else:
-            owned = set(desired) | set(applied or {})
+            owned = set(desired) | set(applied.get(CONTACT) or {})
         if not owned:
             return
 
@@ -282,14 +292,14 @@ class Planner:
         self,
         number: str,
         entries: list[Entry],
-        managed: bool,
+        applied: dict[str, Any],
         live: Essence,
         result: NumberPlan,
     ) -> None:
         entry = entries[0] if entries else None
         if entry is not None and entry.present:
             desired: frozenset[str] = entry.value
-        elif entry is not None or managed:
+        elif entry is not None or BLACKLIST in applied:
             desired = frozenset()
         else:
             return
@@ -362,7 +372,11 @@ def _sticky_json(value: StickyValue) -> dict[str, Any]:
 
 def scope(declarations: Declarations, state: State) -> list[str]:
     """Every number to read: declared now or managed before."""
-    return sorted(declarations.numbers() | set(state.numbers))
+    # The state keeps its numbers sorted, so the sort mostly merges the
+    # numbers declared since into that run: a third of the time of sorting
+    # one set of them all, on a large directory.
+    unmanaged = declarations.numbers() - state.numbers.keys()
+    return sorted([*state.numbers, *unmanaged])
 
 
 def build(
@@ -381,17 +395,18 @@ def build(
 
     for number in sorted(live):
         entries = by_number.get(number, [])
+        applied = state.kinds(number)
         desired[number] = declared_kinds(entries)
-        if not refreshed and desired[number] == state.kinds(number):
+        if not refreshed and desired[number] == applied:
             # Offline, ``live`` is what the state records as applied: when
             # that is what is declared, there is nothing to change or note.
             continue
-        part = planner.plan_number(number, entries, state.kinds(number), live[number])
+        part = planner.plan_number(number, entries, applied, live[number])
         changes.extend(part.changes)
         notes.extend(part.notes)
 
     log.info("planned %d changes over %d numbers", len(changes), len(live))
-    return Plan(
+    plan = Plan(
         changes=changes,
         as_of=now,
         numbers_read=len(live),
@@ -402,6 +417,11 @@ def build(
         fingerprints={n: e.fingerprint() for n, e in live.items()} if refreshed else {},
         desired=desired,
     )
+    # Like the state (see State.read), the plan lives as long as the command
+    # and holds no cycles: keep the collector from walking its many objects
+    # again on each pass while it is rendered or applied.
+    gc.freeze()
+    return plan
 
 
 def declared_kinds(entries: list[Entry]) -> dict[str, Any]:

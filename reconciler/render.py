@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,7 @@ MARKDOWN_HEADROOM = 1_024
 MARKDOWN_LIMIT = GITHUB_COMMENT_LIMIT - MARKDOWN_HEADROOM
 # In a ```diff block GitHub colours "+" and "-" lines; "!" marks a change.
 DIFF_SYMBOLS = {CREATE: "+", UPDATE: "!", DELETE: "-"}
+_BACKTICKS = re.compile("`+")
 
 
 def describe_value(kind: str, value: Any, tz: dt.tzinfo) -> str:
@@ -148,10 +150,11 @@ def _change_lines(plan: Plan, tz: dt.tzinfo, colour: bool) -> list[str]:
     lines: list[str] = []
     for number, changes in plan.by_number().items():
         lines.append(f"  # {number}")
-        width = max(len(address(c)) for c in changes)
-        for change in changes:
+        addresses = [address(change) for change in changes]
+        width = max(map(len, addresses))
+        for change, where in zip(changes, addresses, strict=True):
             symbol = SYMBOLS[change.action]
-            rest = f"{address(change):<{width}}  {describe_change(change, tz)}"
+            rest = f"{where:<{width}}  {describe_change(change, tz)}"
             if colour:
                 symbol = f"[{COLOURS[change.action]}]{symbol}[/]"
                 rest = escape(rest)
@@ -378,11 +381,8 @@ def _truncation_note(omitted: Counter[str]) -> str:
 
 
 def _backtick_run(line: str) -> int:
-    longest = run = 0
-    for char in line:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return longest
+    """The length of the longest run of backticks in ``line``."""
+    return max(map(len, _BACKTICKS.findall(line)), default=0)
 
 
 def _md_escape(text_: str) -> str:

@@ -7,6 +7,8 @@ import datetime as dt
 from reconciler import expiry
 from reconciler.declarations import (
     ACCOUNT_MANAGER,
+    BLACKLIST,
+    CONTACT,
     DNC,
     STICKY,
     Entry,
@@ -151,6 +153,42 @@ def test_unmanaged_kind_is_left_alone() -> None:
     planned = Planner().plan_number("+919876543210", [_entry(DNC, -1)], {}, live)
     assert [c.kind for c in planned.changes] == [DNC]
     assert planned.changes[0].action == CREATE
+
+
+def _live_with_every_kind() -> Essence:
+    return _live(
+        dnc=-1,
+        sticky=[{"type": "all", "agentId": "7", "expiry": -1}],
+        AcManId="AM-1",
+        contactinfo={"name": "Asha"},
+        blacklist=["08045678902"],
+    )
+
+
+def test_number_neither_declared_nor_managed_plans_nothing() -> None:
+    planned = Planner().plan_number("+919876543210", [], {}, _live_with_every_kind())
+    assert planned.changes == [] and planned.notes == []
+
+
+def test_every_managed_kind_no_longer_declared_is_planned_for() -> None:
+    applied = {
+        DNC: -1,
+        STICKY: {"all||": {"agent": "7", "until": -1}},
+        ACCOUNT_MANAGER: "AM-1",
+        CONTACT: {"name": "Asha"},
+        BLACKLIST: ["+918045678902"],
+    }
+    planned = Planner().plan_number(
+        "+919876543210", [], applied, _live_with_every_kind()
+    )
+    # All but the DNC, which stays in place with a note.
+    assert {(c.kind, c.action) for c in planned.changes} == {
+        (STICKY, DELETE),
+        (ACCOUNT_MANAGER, DELETE),
+        (CONTACT, DELETE),
+        (BLACKLIST, DELETE),
+    }
+    assert [n.kind for n in planned.notes] == [DNC]
 
 
 def test_managed_manager_no_longer_declared_is_removed() -> None:
