@@ -117,12 +117,17 @@ class Entry:
 
 @dataclass
 class Declarations:
-    """Every valid entry, the warnings found, and a digest of the sources."""
+    """Every valid entry, the warnings found, and a digest of the sources.
+
+    ``valid`` counts the valid entries; it is all that is left of them when
+    they were only counted (``load(..., keep_entries=False)``).
+    """
 
     entries: list[Entry] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     digest: str = ""
+    valid: int = 0
 
     def by_number(self) -> dict[str, list[Entry]]:
         grouped: dict[str, list[Entry]] = {}
@@ -134,11 +139,15 @@ class Declarations:
         return {entry.number for entry in self.entries}
 
 
-def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
+def load(
+    paths: list[Path], settings: Settings, now: int, keep_entries: bool = True
+) -> Declarations:
     """Read and check every declaration file; raise DeclarationError if any fails.
 
     Entries whose `until` is at or before ``now`` are dropped with a warning:
-    they count as absent and are never sent.
+    they count as absent and are never sent. Without ``keep_entries`` the
+    valid entries are only counted: a check that reports problems has no use
+    for them, and the processes that shared the reading send none back.
     """
     # TODO: 100,000 entries take about 2.5 s here against a 1.5 s target
     # (bench/run.py), on two processes. Per entry, on one core: libyaml's
@@ -153,7 +162,7 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
     )
 
     with _no_cycle_collection():
-        groups = _read(files, settings, now)
+        groups = _read(files, settings, now, keep_entries)
         for group in groups:
             checker.absorb(group)
 
@@ -167,15 +176,16 @@ def load(paths: list[Path], settings: Settings, now: int) -> Declarations:
 
     log.info(
         "read %d entries from %d files in %d processes",
-        len(checker.entries),
+        checker.valid,
         len(files),
         len(groups),
     )
     return Declarations(
-        entries=checker.entries,
+        entries=checker.entries if keep_entries else [],
         warnings=sorted(problems, key=Problem.sort_key),
         files=files,
         digest=_digest(files),
+        valid=checker.valid,
     )
 
 
@@ -194,10 +204,14 @@ def _digest(files: list[Path]) -> str:
 PARALLEL_BYTES = 2 * 1024 * 1024
 
 _Seen = dict[tuple[str, str, StickyKey | None], list[Location]]
-_Checked = tuple[list[Entry], list[Problem], _Seen]
+# The valid entries (none if they were only counted), how many there are,
+# the problems, and where each entry was seen.
+_Checked = tuple[list[Entry], int, list[Problem], _Seen]
 
 
-def _read(files: list[Path], settings: Settings, now: int) -> list[_Checked]:
+def _read(
+    files: list[Path], settings: Settings, now: int, keep_entries: bool
+) -> list[_Checked]:
     """Every file checked, in order, as one result per group of files."""
     sizes = [_size(path) for path in files]
     groups = _split(files, sizes, _processes(sizes))
@@ -206,7 +220,10 @@ def _read(files: list[Path], settings: Settings, now: int) -> list[_Checked]:
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(len(groups) - 1, mp_context=context) as pool:
-            others = [pool.submit(_check_packed, g, settings, now) for g in groups[1:]]
+            others = [
+                pool.submit(_check_packed, group, settings, now, keep_entries)
+                for group in groups[1:]
+            ]
             first = _check_group(groups[0], settings, now)
             return [first, *(_unpack(other.result()) for other in others)]
     except (OSError, BrokenProcessPool, pickle.PicklingError) as exc:
@@ -256,23 +273,26 @@ def _check_group(files: list[Path], settings: Settings, now: int) -> _Checked:
     checker = _Checker(settings, now)
     for path in files:
         checker.check_file(path)
-    return checker.entries, checker.problems, checker.seen
+    return checker.entries, checker.valid, checker.problems, checker.seen
 
 
 # What a worker process sends back: entries and sightings as tuples of plain
 # values. Pickling the frozen dataclasses one by one took three times as long
 # (0.8 s each way for half of a 100,000-entry directory); tuples of strings
 # and numbers are pickled in C.
-_Packed = tuple[list[tuple[Any, ...]], list[Problem], list[tuple[Any, ...]]]
+_Packed = tuple[list[tuple[Any, ...]], int, list[Problem], list[tuple[Any, ...]]]
 
 
-def _check_packed(files: list[Path], settings: Settings, now: int) -> _Packed:
+def _check_packed(
+    files: list[Path], settings: Settings, now: int, keep_entries: bool
+) -> _Packed:
     """``_check_group`` in a worker process, packed for the way back."""
-    return _pack(_check_group(files, settings, now))
+    entries, valid, problems, seen = _check_group(files, settings, now)
+    return _pack((entries if keep_entries else [], valid, problems, seen))
 
 
 def _pack(checked: _Checked) -> _Packed:
-    entries, problems, seen = checked
+    entries, valid, problems, seen = checked
     packed_entries = [
         (
             entry.kind,
@@ -291,11 +311,11 @@ def _pack(checked: _Checked) -> _Packed:
         (kind, number, _pack_key(key), [_pack_location(place) for place in places])
         for (kind, number, key), places in seen.items()
     ]
-    return packed_entries, problems, sightings
+    return packed_entries, valid, problems, sightings
 
 
 def _unpack(packed: _Packed) -> _Checked:
-    packed_entries, problems, sightings = packed
+    packed_entries, valid, problems, sightings = packed
     entries = [
         Entry(
             kind,
@@ -326,7 +346,7 @@ def _unpack(packed: _Packed) -> _Checked:
         ]
         for kind, number, key, places in sightings
     }
-    return entries, problems, seen
+    return entries, valid, problems, seen
 
 
 def _pack_value(value: Any) -> Any:
@@ -373,6 +393,7 @@ class _Checker:
         self.now = now
         self.tz = settings.tz
         self.entries: list[Entry] = []
+        self.valid = 0  # the entries above, and those only counted elsewhere
         self.problems: list[Problem] = []
         self.seen: _Seen = {}
         # The paths of the entry being checked that have a problem already.
@@ -380,8 +401,9 @@ class _Checker:
 
     def absorb(self, checked: _Checked) -> None:
         """Take in what another checker found in the files that follow."""
-        entries, problems, seen = checked
+        entries, valid, problems, seen = checked
         self.entries.extend(entries)
+        self.valid += valid
         self.problems.extend(problems)
         for identity, places in seen.items():
             self.seen.setdefault(identity, []).extend(places)
@@ -466,6 +488,7 @@ class _Checker:
             entry = self._entry(display, kind, index, item, location)
             if entry is not None:
                 self.entries.append(entry)
+                self.valid += 1
 
     def _entry(
         self,

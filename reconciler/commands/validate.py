@@ -30,11 +30,11 @@ def run(args: argparse.Namespace) -> int:
     where = common.paths(args)
     config = common.settings_for(args, where)
     # Errors raise DeclarationError, which the CLI prints the same way (exit 1).
-    result = declarations.load(where, config, int(time.time()))
+    result = declarations.load(where, config, int(time.time()), keep_entries=False)
     common.print_problems(result.warnings, args.format)
     if args.format == "text":
-        entries = _counted(len(result.entries), "entry", "entries")
-        verb = "is" if len(result.entries) == 1 else "are"
+        entries = _counted(result.valid, "entry", "entries")
+        verb = "is" if result.valid == 1 else "are"
         files = _counted(len(result.files), "file", "files")
         print(f"{entries} in {files} {verb} valid.", file=sys.stderr)
     return common.EXIT_OK

@@ -80,6 +80,32 @@ def test_a_duplicate_across_processes_names_the_first_place(
     assert "first declared at" in problem and "team-00.yaml:3:5" in problem
 
 
+def test_entries_only_counted_are_counted_in_every_process(
+    directory: Path, in_processes: None
+) -> None:
+    kept = declarations.load([directory], CONFIG, NOW)
+    counted = declarations.load([directory], CONFIG, NOW, keep_entries=False)
+
+    assert counted.entries == []
+    assert counted.valid == kept.valid == len(kept.entries)
+    assert counted.valid == sum(40 + team * 15 for team in range(6))
+    assert counted.digest == kept.digest
+
+
+def test_a_duplicate_is_found_when_entries_are_only_counted(
+    directory: Path, in_processes: None
+) -> None:
+    text = (directory / "team-05.yaml").read_text()
+    again = text.replace('"+91 98050 00000"', '"+91 98000 00000"', 1)
+    (directory / "team-05.yaml").write_text(again)
+
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([directory], CONFIG, NOW, keep_entries=False)
+
+    [problem] = caught.value.problems
+    assert "team-05.yaml:3:5: error: duplicate" in str(problem)
+
+
 def test_every_file_s_errors_are_reported(directory: Path, in_processes: None) -> None:
     for team in (0, 5):
         path = directory / f"team-{team:02d}.yaml"
@@ -116,7 +142,8 @@ def test_what_a_worker_sends_back_is_what_it_found() -> None:
         fixtures / "invalid-number.yaml",
     ]
     checked = declarations._check_group(files, CONFIG, NOW)
-    entries, problems, seen = checked
+    entries, valid, problems, seen = checked
+    assert valid == len(entries)
     assert {entry.kind for entry in entries} == set(declarations.KINDS)
     assert any(entry.key is not None for entry in entries)
     assert problems and any(len(places) > 1 for places in seen.values())
