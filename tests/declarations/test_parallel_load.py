@@ -66,16 +66,23 @@ def test_processes_read_what_one_process_reads(
     assert len(shared.entries) == sum(40 + team * 15 for team in range(6))
 
 
-def test_a_duplicate_across_processes_names_the_first_place(
-    directory: Path, in_processes: None
-) -> None:
-    # The first team's first number again, in the last file read.
+def _declare_the_first_number_again(directory: Path) -> None:
+    """The first team's first number again, in the last file read."""
     text = (directory / "team-05.yaml").read_text()
     again = text.replace('"+91 98050 00000"', '"+91 98000 00000"', 1)
     (directory / "team-05.yaml").write_text(again)
 
-    [problem] = _problems(directory)
 
+@pytest.mark.parametrize("keep_entries", [True, False])
+def test_a_duplicate_across_processes_names_the_first_place(
+    directory: Path, in_processes: None, keep_entries: bool
+) -> None:
+    _declare_the_first_number_again(directory)
+
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([directory], CONFIG, NOW, keep_entries)
+
+    [problem] = map(str, caught.value.problems)
     assert "team-05.yaml:3:5: error: duplicate" in problem
     assert "first declared at" in problem and "team-00.yaml:3:5" in problem
 
@@ -90,20 +97,6 @@ def test_entries_only_counted_are_counted_in_every_process(
     assert counted.valid == kept.valid == len(kept.entries)
     assert counted.valid == sum(40 + team * 15 for team in range(6))
     assert counted.digest == kept.digest
-
-
-def test_a_duplicate_is_found_when_entries_are_only_counted(
-    directory: Path, in_processes: None
-) -> None:
-    text = (directory / "team-05.yaml").read_text()
-    again = text.replace('"+91 98050 00000"', '"+91 98000 00000"', 1)
-    (directory / "team-05.yaml").write_text(again)
-
-    with pytest.raises(DeclarationError) as caught:
-        declarations.load([directory], CONFIG, NOW, keep_entries=False)
-
-    [problem] = caught.value.problems
-    assert "team-05.yaml:3:5: error: duplicate" in str(problem)
 
 
 def test_every_file_s_errors_are_reported(directory: Path, in_processes: None) -> None:
