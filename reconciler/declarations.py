@@ -149,13 +149,14 @@ def load(
     valid entries are only counted: a check that reports problems has no use
     for them, and the processes that shared the reading send none back.
     """
-    # TODO: 100,000 entries take about 2.5 s here against a 1.5 s target
-    # (bench/run.py), on two processes. Per entry, on one core: libyaml's
-    # events as PyYAML hands them to Python 7 µs, our located values 5 µs,
-    # the number 8 µs (phonenumbers' validity rules 6 µs of it) and the other
-    # checks 9 µs. No maintained YAML library gives positions faster, so the
-    # target wants our own parser or our own number rules, which we do not
-    # write.
+    # TODO: validate takes 3.2-3.5 s for 100,000 entries on this 2-core
+    # machine against a 1.5 s target (bench/run.py). PyYAML's events and
+    # phonenumbers' validity rules alone take 1.2 s of it there (bench's
+    # floor row), and PyYAML's own C loader, with no positions and no checks,
+    # 3.8 s. Per entry, on one core: events 12 µs, validity 8 µs, our located
+    # values 8 µs, the rest of the number 6 µs, the other checks 14 µs. The
+    # target wants a YAML reader with positions, or number rules, in compiled
+    # code: no maintained library offers either, and we do not write them.
     checker = _Checker(settings, now)
     files = list(
         yamlfile.iter_files(paths, skip=PROJECT_FILE_NAMES, unreadable=checker.refused)
@@ -931,7 +932,8 @@ _NO_META = Meta()
 
 
 def _meta(item: yamlfile.LocatedMap) -> Meta:
-    reason, ticket, owner = (item.get(name) for name in METADATA_FIELDS)
+    get = item.get
+    reason, ticket, owner = get("reason"), get("ticket"), get("owner")
     if reason is None and ticket is None and owner is None:
         return _NO_META  # one for every entry without any: it is frozen
     return Meta(_text(reason), _text(ticket), _text(owner))
