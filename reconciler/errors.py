@@ -59,10 +59,11 @@ class Problem:
         return self.severity == "error"
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.severity}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
-        return text
+        return f"{self.location}: {self.severity}: {self.described()}"
+
+    def described(self) -> str:
+        """The message and its hint, without the place and severity."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

@@ -411,7 +411,8 @@ def build(
         as_of=now,
         numbers_read=len(live),
         notes=notes,
-        warnings=[str(w) for w in declarations.warnings],
+        # "Warning:" heads each of them where they are shown.
+        warnings=[f"{w.location}: {w.described()}" for w in declarations.warnings],
         refreshed=refreshed,
         # What was read, for a saved plan; an offline plan read nothing.
         fingerprints={n: e.fingerprint() for n, e in live.items()} if refreshed else {},

@@ -75,7 +75,11 @@ def as_of_text(plan: Plan, tz: dt.tzinfo) -> str:
 
 
 def scope_footer(plan: Plan, tz: dt.tzinfo) -> str:
-    source = "read live" if plan.refreshed else "taken from the state, NOT read live"
+    source = (
+        "read live"
+        if plan.refreshed
+        else "planned from the state's last-applied values, NOT read live,"
+    )
     return (
         f"{plan.numbers_read} numbers {source} as of {as_of_text(plan, tz)}; "
         "entries created outside reconciler on other numbers cannot be seen."
@@ -123,7 +127,7 @@ def text(plan: Plan, tz: dt.tzinfo, colour: bool = False) -> str:
         lines.append("")
 
     if plan.empty:
-        lines.append("No changes. The live directory matches the declarations.")
+        lines.append(f"No changes. {_matched(plan)}")
     else:
         lines += ["reconciler will perform the following changes:", ""]
         lines += _change_lines(plan, tz, colour)
@@ -140,6 +144,13 @@ def text(plan: Plan, tz: dt.tzinfo, colour: bool = False) -> str:
         lines.append(_plain(targets_text(plan), colour))
     lines.append(scope_footer(plan, tz))
     return "\n".join(lines) + "\n"
+
+
+def _matched(plan: Plan) -> str:
+    """What an empty plan found in agreement with the declarations."""
+    if plan.refreshed:
+        return "The live directory matches the declarations."
+    return "The declarations match what the state records as applied."
 
 
 def _plain(line: str, colour: bool) -> str:
@@ -203,7 +214,7 @@ def _md_head(plan: Plan, refusal: Sequence[str]) -> str:
             "(`--no-refresh`).\n"
         )
     if plan.empty:
-        parts.append("**No changes.** The live directory matches the declarations.\n")
+        parts.append(f"**No changes.** {_matched(plan)}\n")
     else:
         parts.append(f"**{plan.summary()}**\n")
         parts.append(_md_counts_table(plan))

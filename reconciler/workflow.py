@@ -70,9 +70,16 @@ def offline_plan(
     """Plan against the state's last-applied values, without reading live."""
     scope = planner.scope(declarations, state) if numbers is None else numbers
     live = LastApplied(state, scope)
-    return planner.build(
+    plan = planner.build(
         declarations, state, live, now, settings.wire_number_format, refreshed=False
     )
+    if not state.numbers:
+        plan.warnings.append(
+            f"the state at {state.path} records nothing applied yet: every "
+            "declared entry is planned as new, whatever the live directory "
+            "holds; drop --no-refresh to read it"
+        )
+    return plan
 
 
 class LastApplied(Mapping[str, Essence]):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from reconciler.cli import COMMANDS, main
+from reconciler.commands import common
 from tests.conftest import EXAMPLES
 
 
@@ -99,3 +100,22 @@ def test_validate_imports_nothing_it_does_not_use() -> None:
 )
 def test_verbose_may_stand_before_or_after_the_command(argv: list[str]) -> None:
     assert main(argv) == 0
+
+
+class _ClosedTerminal:
+    """A terminal whose input ends at once, as after Ctrl-D."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self) -> str:
+        return ""
+
+
+def test_the_end_of_input_at_the_prompt_is_no(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _ClosedTerminal())
+
+    assert common.confirm() is False
+    assert "Only 'yes' is accepted" in capsys.readouterr().out

@@ -6,7 +6,9 @@ own values finds nothing; these check that, kind by kind and both ways.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from reconciler import planner, settings
 from reconciler.declarations import Declarations
 from reconciler.plan import Plan
 from reconciler.state import State
+from tests.declarations.conftest import FIXTURES as DECLARATION_FIXTURES
 from tests.declarations.conftest import load
 
 FIXTURES = ["every-kind.yaml", "ensure-absent-every-kind.yaml"]
@@ -62,3 +65,13 @@ def _full(declared: Declarations, state: State) -> Plan:
     scope = planner.scope(declared, state)
     live = {n: planner.from_state(state.kinds(n)) for n in scope}
     return planner.build(declared, state, live, 0, refreshed=True)
+
+
+def test_an_expired_entry_is_shown_once_as_a_warning(run: Any, tmp_path: Path) -> None:
+    declared = tmp_path / "expired-entry.yaml"
+    shutil.copy(DECLARATION_FIXTURES / "expired-entry.yaml", declared)
+
+    result = run("plan", declared, "--no-refresh")
+
+    assert f"Warning: {declared}:3:5: dnc entry for" in result.out
+    assert "warning:" not in result.out

@@ -135,7 +135,20 @@ def test_offline_plan_uses_the_state(run: Any, workdir: Path, sandbox: Sandbox) 
 
     assert result.code == 0
     assert "NOT read live" in result.out
+    assert "The declarations match what the state records as applied." in result.out
+    assert "records nothing applied yet" not in result.out
     assert sandbox.total() == before
+
+
+def test_offline_plan_without_a_state_says_it_plans_everything_as_new(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    result = run("plan", workdir, "--no-refresh")
+
+    assert result.code == 0
+    assert "records nothing applied yet" in result.out
+    assert "every declared entry is planned as new" in result.out
+    assert sandbox.total() == 0
 
 
 def _get_info(sandbox: Sandbox, number: str) -> dict[str, Any]:

@@ -334,5 +334,9 @@ def confirm(question: str = "Apply these changes?") -> bool:
             file=sys.stderr,
         )
         return False
-    answer = input(f"\n{question} Only 'yes' is accepted: ")
+    try:
+        answer = input(f"\n{question} Only 'yes' is accepted: ")
+    except EOFError:  # Ctrl-D, or the input closed: no answer is a no
+        print(file=sys.stderr)
+        return False
     return answer.strip() == "yes"

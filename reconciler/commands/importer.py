@@ -164,4 +164,5 @@ def _report(adoption: adopt.Adoption, written: list[Path]) -> None:
     for path in written:
         print(f"Wrote {path}")
     count = len(adoption.imported)
-    print(f"\n{count} numbers imported and now managed; run `reconciler plan` next.")
+    imported = "1 number" if count == 1 else f"{count} numbers"
+    print(f"\n{imported} imported and now managed; run `reconciler plan` next.")
