@@ -168,6 +168,7 @@ def load(
             checker.absorb(group)
 
     problems = checker.problems + checker.duplicate_problems()
+    problems += _credential_problems(files, settings.credentials.secrets())
     if not files:
         problems.append(
             Problem(Location(", ".join(map(str, paths)) or "."), "no YAML files found")
@@ -188,6 +189,43 @@ def load(
         digest=_digest(files),
         valid=checker.valid,
     )
+
+
+# Shorter credentials are not looked for in the files: they would be found
+# by chance in numbers and dates.
+_CREDENTIAL_LENGTH = 8
+
+
+def _credential_problems(files: list[Path], secrets: tuple[str, ...]) -> list[Problem]:
+    """Where the files hold a configured credential (token or ssid).
+
+    Whatever an entry holds may be shown in a plan or written to the ledger,
+    and neither may ever hold a credential: such a file is refused, and the
+    problem says where the credential stands, never what it is.
+    """
+    wanted = [secret for secret in secrets if len(secret) >= _CREDENTIAL_LENGTH]
+    problems = []
+    for path in files if wanted else []:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeError):
+            continue  # the file's own problem says why
+        for secret in wanted:
+            start = text.find(secret)
+            if start < 0:
+                continue
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            problems.append(
+                Problem(
+                    Location(str(path), line, column),
+                    "the configured DeepCall credential stands here; plans and "
+                    "the ledger would show it",
+                    "remove it: a credential belongs in DEEPCALL_TOKEN or "
+                    "DEEPCALL_SSID alone",
+                )
+            )
+    return problems
 
 
 def _digest(files: list[Path]) -> str:

@@ -179,3 +179,23 @@ def test_no_credentials_in_plan_file_ledger_state_or_output(
     for path in written:
         assert SECRET not in path.read_text(), path
     assert SECRET not in captured.out + captured.err + caplog.text
+
+
+def test_a_credential_in_the_declarations_is_refused_before_any_call(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    # The token the `run` fixture configures, pasted into a reason.
+    dnc = workdir / "dnc.yaml"
+    text = dnc.read_text().replace("dnc:\n", "dnc:\n  # sandbox-token\n", 1)
+    dnc.write_text(text)
+
+    planned = run("plan", "--format", "json", workdir)
+    applied = run("apply", "--auto-approve", workdir)
+
+    assert planned.code == applied.code == 1
+    [problem] = json.loads(planned.out)["problems"]
+    assert (problem["file"], problem["line"], problem["column"]) == (str(dnc), 9, 5)
+    assert f"{dnc}:9:5: error: the configured DeepCall credential" in applied.err
+    for result in (planned, applied):
+        assert "sandbox-token" not in result.out + result.err
+    assert sandbox.total() == 0
