@@ -61,6 +61,11 @@ def contact(body: Mapping[str, Any], name: str = "contact") -> str:
         raise ApiError(Code.INVALID_CONTACT) from None
 
 
+# The largest integer the store holds (SQLite's INTEGER): a larger one is
+# refused as an invalid parameter, as no instant or ID comes near it.
+LARGEST_INTEGER = 2**63 - 1
+
+
 def integer(value: Any) -> int | None:
     """An int from a JSON integer or a string of one; None otherwise."""
     if isinstance(value, bool):
@@ -75,7 +80,7 @@ def integer(value: Any) -> int | None:
 def dnc_value(body: Mapping[str, Any], now: float | None = None) -> int:
     """The ``dnc`` of setDnc: 0, -1 or a future Unix time."""
     value = integer(require_number(body, "dnc"))
-    if value is None or value < contract.DNC_PERMANENT:
+    if value is None or not contract.DNC_PERMANENT <= value <= LARGEST_INTEGER:
         raise ApiError(Code.INVALID_PARAMETER, "Invalid parameter: dnc")
     if value > 0 and value <= (time.time() if now is None else now):
         raise ApiError(Code.INVALID_DATE)
@@ -96,6 +101,8 @@ def sticky_expiry(body: Mapping[str, Any]) -> int:
         raise ApiError(Code.EXPIRY_NOT_INTEGER)
     if value < contract.STICKY_NEVER:
         raise ApiError(Code.EXPIRY_TOO_SMALL)
+    if value > LARGEST_INTEGER:
+        raise ApiError(Code.INVALID_PARAMETER, "Invalid parameter: expiry")
     return value
 
 

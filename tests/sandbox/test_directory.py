@@ -206,7 +206,7 @@ def test_past_dnc_expiry_is_1001(api: Api, number: str, past: int) -> None:
     assert api.error("getDnc", contact=number) == 1012
 
 
-@pytest.mark.parametrize("bad", ["soon", 1.5, -2, None, True])
+@pytest.mark.parametrize("bad", ["soon", 1.5, -2, None, True, 10**23, str(2**63)])
 def test_dnc_not_a_valid_value_is_1000(api: Api, number: str, bad: Any) -> None:
     assert api.error("setDnc", contact=number, dnc=bad) == 1000
 
@@ -347,6 +347,7 @@ def test_set_sticky_all_ignores_cli_and_group(api: Api, number: str) -> None:
         ({"type": "all", "expiry": "-1"}, 1509),
         ({"type": "all", "expiry": 1.5}, 1509),
         ({"type": "all", "expiry": -2}, 1508),
+        ({"type": "all", "expiry": 10**23}, 1000),
         ({"type": "cli", "cli": "08099998888"}, 1505),
         ({"type": "cli", "cli": None}, 1000),
         ({"type": "cli_group", "cli": CLI, "groupid": None}, 1000),
