@@ -6,13 +6,21 @@ import argparse
 import gc
 import importlib
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.commands import common
-from reconciler.errors import DeclarationError, ProjectFileError, ReconcilerError
+from reconciler.errors import (
+    DeclarationError,
+    ProjectFileError,
+    ReconcilerError,
+    Terminated,
+)
 
 # Each command and the module of reconciler.commands that registers it. Only
 # the module of the command given is imported: `validate` has no use for the
@@ -36,8 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_named(arguments))
     args = parser.parse_args(arguments)
     _configure_logging(getattr(args, "verbose", 0))
+    sigterm = _SigtermAsCtrlC()
     try:
-        code: int = args.handler(args)
+        with sigterm:
+            code: int = args.handler(args)
     except (DeclarationError, ProjectFileError) as exc:
         common.print_problems(exc.problems, getattr(args, "format", "text"))
         code = exc.exit_code
@@ -50,14 +60,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {_describe_os_error(exc)}", file=sys.stderr)
         code = common.EXIT_ERROR
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        code = 130
+        print("Terminated." if sigterm.received else "Interrupted.", file=sys.stderr)
+        code = Terminated.exit_code if sigterm.received else 130
     return code
 
 
 def _describe_os_error(exc: OSError) -> str:
     what = exc.strerror or str(exc)
     return f"{exc.filename}: {what}" if exc.filename else what
+
+
+class _SigtermAsCtrlC:
+    """While active, SIGTERM (a cancelled CI job) stops the command as Ctrl-C.
+
+    The signal is passed on as SIGINT, so that whatever stops cleanly on
+    Ctrl-C stops the same way: asyncio cancels its tasks, an apply settles
+    what it sent. Where SIGINT is ignored, Terminated is raised instead.
+    Only in the main thread, where Python runs signal handlers; the handler
+    found there is put back afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: Any = None
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        if not callable(signal.getsignal(signal.SIGINT)):
+            raise Terminated
+        signal.raise_signal(signal.SIGINT)
 
 
 class ArgumentParser(argparse.ArgumentParser):

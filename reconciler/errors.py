@@ -13,6 +13,10 @@
         ├── ApiResponseError    the API answered with an error envelope
         └── TransportError      no usable answer: timeout, connection, HTTP status
 
+    KeyboardInterrupt
+    └── Terminated              SIGTERM, as a CI runner sends when a job is
+                                cancelled: stops the command as Ctrl-C does
+
 API errors carry the action, the number and the API code; never the
 credentials, which are stripped before any request is logged or raised.
 """
@@ -29,6 +33,16 @@ class ReconcilerError(Exception):
     """Base of every error reconciler reports to the user."""
 
     exit_code = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM).
+
+    A KeyboardInterrupt, so that everything that stops cleanly on Ctrl-C (an
+    apply in flight, the processes that share a read) stops the same way.
+    """
+
+    exit_code = 143  # 128 + SIGTERM, as a shell reports it
 
 
 @dataclass(frozen=True, order=True, slots=True)

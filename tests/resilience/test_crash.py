@@ -65,23 +65,51 @@ def _successful_writes(sandbox: Sandbox) -> int:
     return sum(stats.get(action, {}).get("ok", 0) for action in contract.WRITE_ACTIONS)
 
 
-def _apply_until_killed(folder: Path, sandbox: Sandbox, after_writes: int) -> None:
+def _apply_until_killed(
+    folder: Path, sandbox: Sandbox, after_writes: int, how: int = signal.SIGKILL
+) -> tuple[int, str]:
+    """Stop an apply with ``how`` once it wrote that much; its exit and stderr."""
     command = _command(folder, "apply", "--auto-approve", "--parallelism", "8")
     process = subprocess.Popen(
         command,
         env=_environment(sandbox),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while _successful_writes(sandbox) < after_writes:
         assert process.poll() is None, "the apply ended before it could be killed"
         assert time.monotonic() < deadline, "the apply made no progress"
         time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(how)
+    _, stderr = process.communicate(timeout=30)
     # Requests already on the wire may still land; let them, as they would.
     time.sleep(0.3)
+    return process.returncode, stderr
+
+
+def test_apply_stopped_by_sigterm_says_so_and_a_rerun_finishes_it(
+    slow_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    folder = tmp_path / "directory"
+    _write_directory(folder)
+
+    code, stderr = _apply_until_killed(
+        folder, slow_sandbox, CHANGES // 3, signal.SIGTERM
+    )
+
+    assert code == 143
+    assert stderr.rstrip().endswith("Terminated.")
+    assert "Traceback" not in stderr
+    assert _successful_writes(slow_sandbox) < CHANGES
+    rerun = subprocess.run(
+        _command(folder, "apply", "--auto-approve"),
+        env=_environment(slow_sandbox),
+        capture_output=True,
+    )
+    assert rerun.returncode == 0, rerun.stderr.decode()
+    assert _successful_writes(slow_sandbox) == CHANGES
 
 
 def test_apply_killed_at_several_points_is_finished_by_a_rerun(
