@@ -29,7 +29,7 @@ from typing import Any
 import jsonschema
 
 from reconciler import expiry, numbers, schemas, yamlfile
-from reconciler.errors import DeclarationError, Location, Problem
+from reconciler.errors import QUOTED_LIMIT, DeclarationError, Location, Problem, quoted
 from reconciler.settings import PROJECT_FILE_NAMES, Settings
 
 log = logging.getLogger(__name__)
@@ -609,8 +609,8 @@ class _Checker:
         schema = error.schema if isinstance(error.schema, dict) else {}
         if error.validator in ("pattern", "format") and path:
             field = next((s for s in reversed(path) if isinstance(s, str)), "value")
-            message = f"{where}{error.instance!r} is not a valid {field}"
-            hint = str(schema.get("description", ""))
+            message = f"{where}{quoted(error.instance)} is not a valid {field}"
+            hint = _FIELD_HINTS.get(field) or str(schema.get("description", ""))
         elif error.validator == "required" and isinstance(error.instance, dict):
             wanted = error.validator_value
             required = wanted if isinstance(wanted, list) else []
@@ -621,6 +621,12 @@ class _Checker:
         elif error.validator == "enum":
             message = f"{where}{_shown(root, path, error.instance)} is not allowed"
             hint = _choices(schema)
+        elif isinstance(error.instance, str) and len(error.instance) > QUOTED_LIMIT:
+            # jsonschema's own words quote the whole value: quote less of it.
+            shortened = error.message.replace(
+                repr(error.instance), quoted(error.instance)
+            )
+            message = f"{where}{shortened}"
         return [Problem(Location(display, *position), message, hint)]
 
     def _unknown_key_problems(
@@ -684,7 +690,7 @@ class _Checker:
                     display,
                     item,
                     ["dids", index],
-                    f"dids[{index}]: {item['dids'][index]!r} is the same line "
+                    f"dids[{index}]: {quoted(item['dids'][index])} is the same line "
                     f"as dids[{first[did]}]",
                     "list each line once",
                 )
@@ -716,7 +722,7 @@ class _Checker:
                     display,
                     item,
                     [name],
-                    f"{name}: {value!r} starts or ends with white space, "
+                    f"{name}: {quoted(value)} starts or ends with white space, "
                     "which the directory may drop",
                     "remove it from the start and the end",
                 )
@@ -778,7 +784,7 @@ class _Checker:
                 f'write the number after it, e.g. {name}: "+91 98765 43210"',
             )
             return None
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
             self._add(display, item, path, *_unquoted_number(item, name, raw, index))
             return None
         if not isinstance(raw, str):
@@ -800,7 +806,7 @@ class _Checker:
                 item,
                 path,
                 f"{_describe_path(path)}{exc}",
-                'write the number with its country code, e.g. "+91 98765 43210"',
+                _NUMBER_HINT,
             )
             return None
 
@@ -845,10 +851,19 @@ class _Checker:
         return problems
 
 
+_NUMBER_HINT = 'write the number with its country code, e.g. "+91 98765 43210"'
 _UNTIL_HINT = (
     "write permanent, a date such as 2027-01-31, "
     "or a date-time with an offset such as 2027-01-31T18:00:00+05:30"
 )
+# The hint of a value the schema's pattern or format refuses, for the fields
+# whose description is too long to be one.
+_FIELD_HINTS = {
+    "number": _NUMBER_HINT,
+    "cli": 'write the line as a quoted string, e.g. "08045678901"',
+    "dids": 'write each line as a quoted string, e.g. "08045678901"',
+    "until": _UNTIL_HINT,
+}
 
 
 def _reported_elsewhere(error: jsonschema.ValidationError) -> bool:
@@ -904,7 +919,7 @@ def _shown(root: Any, path: list[Any], value: Any) -> str:
         return yamlfile.describe(value)
     if written == str(value):
         return f"`{written}`"
-    return f"`{written}` (which YAML reads as {value!r})"
+    return f"`{written}` (which YAML reads as {quoted(value)})"
 
 
 def _identified(item: yamlfile.LocatedMap, key: StickyKey | None) -> bool:

@@ -84,6 +84,21 @@ class Problem:
         return (loc.path, loc.line, loc.column, self.message)
 
 
+# How much of a value a message quotes: a whole file read as one string
+# would otherwise be printed back.
+QUOTED_LIMIT = 80
+
+
+def quoted(value: object) -> str:
+    """``value`` as Python writes it, cut in the middle when it is long."""
+    text = repr(value)
+    if len(text) <= QUOTED_LIMIT:
+        return text
+    half = QUOTED_LIMIT // 2
+    length = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:half]}…{text[-half:]} ({length:,} characters)"
+
+
 class DeclarationError(ReconcilerError):
     """The declarations are invalid; ``problems`` lists every finding."""
 

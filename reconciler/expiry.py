@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from typing import Final
 
+from reconciler.errors import quoted
+
 PERMANENT: Final = -1
 PERMANENT_WORDS: Final = ("permanent", "never")
 
@@ -32,7 +34,7 @@ def parse(value: object, tz: dt.tzinfo) -> int:
         return PERMANENT
     if not isinstance(value, str):
         raise InvalidExpiry(
-            f"until must be a string, not {type(value).__name__} {value!r}"
+            f"until must be a string, not {type(value).__name__} {quoted(value)}"
         )
 
     text = value.strip()
@@ -43,7 +45,7 @@ def parse(value: object, tz: dt.tzinfo) -> int:
     if _DATETIME.match(text):
         return _bounded(text, _instant(text))
     raise InvalidExpiry(
-        f"until {value!r} is not permanent, a date (2027-01-31) "
+        f"until {quoted(value)} is not permanent, a date (2027-01-31) "
         "or a date-time with an offset (2027-01-31T18:00:00+05:30)"
     )
 
@@ -51,7 +53,7 @@ def parse(value: object, tz: dt.tzinfo) -> int:
 def _bounded(text: str, instant: int) -> int:
     if instant > LATEST:
         raise InvalidExpiry(
-            f"until {text!r} is too far in the future; write permanent for no end"
+            f"until {quoted(text)} is too far in the future; write permanent for no end"
         )
     return instant
 
@@ -60,7 +62,7 @@ def _end_of_day(text: str, tz: dt.tzinfo) -> int:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidExpiry(f"until {text!r} is not a calendar date") from None
+        raise InvalidExpiry(f"until {quoted(text)} is not a calendar date") from None
     end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=tz)
     return int(end.timestamp())
 
@@ -69,10 +71,10 @@ def _instant(text: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        raise InvalidExpiry(f"until {text!r} is not a valid date-time") from None
+        raise InvalidExpiry(f"until {quoted(text)} is not a valid date-time") from None
     if moment.tzinfo is None:
         raise InvalidExpiry(
-            f"until {text!r} has no time zone; add an offset such as +05:30 or Z"
+            f"until {quoted(text)} has no time zone; add an offset such as +05:30 or Z"
         )
     return int(moment.timestamp())
 

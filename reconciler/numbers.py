@@ -13,6 +13,7 @@ import re
 import phonenumbers
 
 from reconciler import contract
+from reconciler.errors import quoted
 
 
 class InvalidNumber(ValueError):
@@ -39,7 +40,7 @@ def normalise(text: str, region: str = contract.DEFAULT_REGION) -> str:
     if _has_letters(text):
         # phonenumbers reads 1-800-FLOWERS as digits and drops "ext 5":
         # neither is a number a contact can be stored under.
-        raise InvalidNumber(f"{text!r} has letters; write the number in digits")
+        raise InvalidNumber(f"{quoted(text)} has letters; write the number in digits")
     quick = _quick_e164(text, region)
     if quick is not None:
         return quick
@@ -156,10 +157,10 @@ def _parse_e164(text: str, region: str) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         why = _PARSE_ERRORS.get(exc.error_type, "is not a phone number")
-        raise InvalidNumber(f"{text!r} {why}") from None
+        raise InvalidNumber(f"{quoted(text)} {why}") from None
 
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidNumber(f"{text!r} is not a valid phone number")
+        raise InvalidNumber(f"{quoted(text)} is not a valid phone number")
 
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from reconciler.errors import Location, Problem
+from reconciler.errors import Location, Problem, quoted
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -388,7 +388,7 @@ class _Builder:
             )
         return self._error(
             position,
-            f"{text!r} is not {_TYPE_WORDS.get(tag, tag)}, as its tag says",
+            f"{quoted(text)} is not {_TYPE_WORDS.get(tag, tag)}, as its tag says",
             "remove the tag, or write a value of that type",
         )
 
@@ -502,7 +502,7 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {quoted(value)}"
 
 
 def walk_positions(data: Any, path: list[Any]) -> Position | None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.declarations.conftest import load, place, problems
+from reconciler import declarations, settings
+from reconciler.errors import DeclarationError
+from tests.declarations.conftest import NOW, load, place, problems
 
 CASES = [
     # fixture, (line, column), words in the message, words in the hint
@@ -43,14 +47,14 @@ CASES = [
         "until-with-a-space-for-its-t",
         (4, 12),
         "until: '2027-01-31 18:00:00+05:30' is not a valid until",
-        "YYYY-MM-DDTHH:MM",
+        "such as 2027-01-31T18:00:00+05:30",
     ),
     (
         # phonenumbers reads past the `*`; the schema, and so editors, do not.
         "number-with-a-character-the-schema-refuses",
         (3, 13),
         "dnc[0].number: '*98765 43210' is not a valid number",
-        "any spelling a person would write",
+        "with its country code",
     ),
     (
         "until-not-a-calendar-date",
@@ -258,3 +262,19 @@ def test_an_expired_entry_is_a_warning_and_counts_as_absent() -> None:
     assert [place(w) for w in loaded.warnings] == [("expired-entry.yaml", 3, 5)]
     assert loaded.warnings[0].severity == "warning"
     assert "expired already" in loaded.warnings[0].message
+
+
+def test_a_long_value_is_quoted_in_part(tmp_path: Path) -> None:
+    until = "x" * 5000
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        f'version: 1\ndnc:\n  - number: "+91 98765 43210"\n    until: {until}\n'
+    )
+
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([path], settings.Settings(), NOW)
+
+    [problem] = caught.value.problems
+    assert (problem.location.line, problem.location.column) == (4, 12)
+    assert "(5,000 characters)" in problem.message
+    assert len(problem.message) < 300
