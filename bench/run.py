@@ -173,6 +173,8 @@ class Bench:
         sandbox.reset_stats()
         env = phases.client_env(sandbox.base_url)
         args = ["apply", str(self.declarations), "--auto-approve", "--force"]
+        # Updates move DNC expiries both ways; ending one sooner needs the flag.
+        args.append("--allow-dnc-removal")
         args += ["--parallelism", str(PARALLELISM)]
         run = self._cli("apply", args, env)
         planned = sum(self._check_counts("apply's plan", run))

@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from reconciler import __version__, expiry
+from reconciler import __version__, expiry, safety
 from reconciler.declarations import DNC, STICKY, StickyKey
 from reconciler.plan import ACTIONS, CREATE, DELETE, UPDATE, Change, Plan
 
@@ -224,13 +224,16 @@ def _md_head(plan: Plan, refusal: Sequence[str]) -> str:
             "> [!CAUTION]\n> **Refused by a safety rule** (exit code 3); "
             "nothing will be applied as it is:\n" + reasons
         )
-    lifts = dnc_lifts(plan)
-    if lifts:
-        parts.append(
-            f"> [!IMPORTANT]\n> This plan **lifts {len(lifts)} DNC "
-            f"entr{'y' if len(lifts) == 1 else 'ies'}** (a legal control). "
-            "Apply needs `--allow-dnc-removal` on top of this review.\n"
-        )
+    for count, what in (
+        (len(dnc_lifts(plan)), "lifts {} (a legal control)"),
+        (len(safety.dnc_shortenings(plan)), "ends {} sooner than now"),
+    ):
+        if count:
+            entries = f"{count} DNC entr{'y' if count == 1 else 'ies'}"
+            parts.append(
+                f"> [!IMPORTANT]\n> This plan **{what.format(entries)}**. "
+                "Apply needs `--allow-dnc-removal` on top of this review.\n"
+            )
     if plan.targets:
         parts.append(_md_escape(targets_text(plan)) + "\n")
     return "\n".join(parts) + "\n"

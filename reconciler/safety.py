@@ -2,13 +2,18 @@
 
 Like octoDNS's unsafe-plan check: too many updates and deletes of one kind
 refuse the plan unless forced, and lifting a DNC (a legal control) needs its
-own explicit flag on top of the reviewed `ensure: absent`.
+own explicit flag on top of the reviewed `ensure: absent`. So does ending a
+DNC sooner than it ends now (a permanent one given a date, a date moved
+earlier): protection that lapses in an hour is a lift in all but name.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from reconciler import expiry
 from reconciler.declarations import DNC
-from reconciler.plan import DELETE, UPDATE, Plan
+from reconciler.plan import DELETE, UPDATE, Change, Plan
 from reconciler.settings import Settings
 from reconciler.state import KEYED_KINDS, State
 
@@ -39,11 +44,36 @@ def check(
         lifts = [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
         if lifts:
             reasons.append(
-                f"the plan lifts {len(lifts)} DNC(s) ({', '.join(lifts[:5])}"
-                f"{', …' if len(lifts) > 5 else ''}); pass --allow-dnc-removal "
-                "to apply it"
+                f"the plan lifts {len(lifts)} DNC(s) ({_some(lifts)}); "
+                "pass --allow-dnc-removal to apply it"
+            )
+        shortened = dnc_shortenings(plan)
+        if shortened:
+            reasons.append(
+                f"the plan ends {len(shortened)} DNC(s) sooner than now "
+                f"({_some(shortened)}); pass --allow-dnc-removal to apply it"
             )
     return reasons
+
+
+def dnc_shortenings(plan: Plan) -> list[str]:
+    """The numbers whose DNC the plan makes end sooner than it ends now."""
+    return [c.number for c in plan.changes if _shortens_dnc(c)]
+
+
+def _shortens_dnc(change: Change) -> bool:
+    if change.kind != DNC or change.action != UPDATE:
+        return False
+    return _end(change.after) < _end(change.before)
+
+
+def _end(until: Any) -> float:
+    """An expiry as the instant it ends, permanent as never."""
+    return float("inf") if until == expiry.PERMANENT else float(until)
+
+
+def _some(numbers: list[str]) -> str:
+    return ", ".join(numbers[:5]) + (", …" if len(numbers) > 5 else "")
 
 
 def _threshold_reasons(plan: Plan, state: State, settings: Settings) -> list[str]:

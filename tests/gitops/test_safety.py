@@ -70,3 +70,26 @@ def test_saved_refused_plan_is_checked_again_at_apply(
     assert sandbox.writes() == writes
     assert run("apply", out, "--force").code == 0
     assert sandbox.writes() == writes + 2
+
+
+def test_a_dnc_made_to_end_sooner_needs_the_flag_to_apply(
+    run: Any, workdir: Path, sandbox: Sandbox
+) -> None:
+    assert run("apply", workdir, "--auto-approve", "--allow-dnc-removal").code == 0
+    dnc = workdir / "dnc.yaml"
+    # A permanent DNC given a date, and a dated one moved later (which is fine).
+    text = dnc.read_text().replace("until: permanent", "until: 2027-01-31", 1)
+    dnc.write_text(text.replace("2027-06-30", "2027-07-31"))
+    writes = sandbox.writes()
+
+    planned = run("plan", workdir, "--format", "markdown")
+    refused = run("apply", workdir, "--auto-approve")
+
+    assert planned.code == 0
+    assert "ends 1 DNC entry sooner than now" in planned.out
+    assert refused.code == 3
+    assert "the plan ends 1 DNC(s) sooner than now (+919876543210)" in refused.err
+    assert sandbox.writes() == writes
+    allowed = run("apply", workdir, "--auto-approve", "--allow-dnc-removal")
+    assert allowed.code == 0, allowed.err
+    assert sandbox.writes() == writes + 2
