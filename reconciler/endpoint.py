@@ -10,6 +10,7 @@ what was applied survives the next run.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import sys
 import urllib.parse
@@ -46,6 +47,7 @@ def open_endpoint(settings: Settings) -> Iterator[Endpoint]:
                 "DEEPCALL_TOKEN (or DEEPCALL_SSID) for "
                 f"{_host(settings.base_url)}"
             )
+        _warn_if_in_clear(settings.base_url)
         yield Endpoint(settings.base_url, settings.credentials, embedded=False)
         return
     if settings.base_url_blank:
@@ -101,6 +103,31 @@ def _sandbox_credentials(configured: Credentials) -> Credentials:
     if configured.body_fields():
         return configured
     return Credentials.sandbox_default()
+
+
+def _warn_if_in_clear(base_url: str) -> None:
+    """Say so when the credentials would cross a network unencrypted.
+
+    Plain HTTP is left to loopback (a sandbox on this machine) without a
+    word; elsewhere it is allowed, for a sandbox beside a CI job, but said.
+    """
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme != "http" or _loopback(parts.hostname or ""):
+        return
+    print(
+        f"Warning: the credentials go to {_host(base_url)} over plain HTTP, "
+        "unencrypted; use an https:// URL for a real DeepCall endpoint.",
+        file=sys.stderr,
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host(base_url: str) -> str:

@@ -121,3 +121,28 @@ def test_a_real_endpoint_without_credentials_is_refused_before_any_call(
         pass
     assert "api.example.com" in str(caught.value)
     assert "pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "warned"),
+    [
+        ("http://api.example.com", True),
+        ("http://10.1.2.3:8080", True),
+        ("https://api.example.com", False),
+        ("http://127.0.0.1:8080", False),
+        ("http://[::1]:8080", False),
+        ("http://localhost:8080", False),
+    ],
+)
+def test_credentials_in_clear_off_this_machine_are_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], base_url: str, warned: bool
+) -> None:
+    environ = {"DEEPCALL_BASE_URL": base_url, "DEEPCALL_SSID": "s3cret-ssid"}
+    loaded = settings.load(tmp_path, environ=environ)
+
+    with endpoint.open_endpoint(loaded) as opened:
+        assert opened.base_url == base_url  # allowed, and nothing is sent here
+
+    err = capsys.readouterr().err
+    assert ("over plain HTTP, unencrypted" in err) is warned
+    assert "s3cret-ssid" not in err
