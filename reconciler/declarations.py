@@ -621,6 +621,9 @@ class _Checker:
         elif error.validator == "enum":
             message = f"{where}{_shown(root, path, error.instance)} is not allowed"
             hint = _choices(schema)
+        elif error.validator == "minLength" and error.instance == "":
+            message = f"{where}the value is empty"
+            hint = "write a value between the quotes"
         elif isinstance(error.instance, str) and len(error.instance) > QUOTED_LIMIT:
             # jsonschema's own words quote the whole value: quote less of it.
             shortened = error.message.replace(

@@ -42,6 +42,12 @@ CASES = [
         "country code",
     ),
     ("datetime-without-zone", (4, 12), "has no time zone", "offset"),
+    (
+        "sticky-agent-empty",
+        (4, 12),
+        "sticky_agents[0].agent: the value is empty",
+        "between the quotes",
+    ),
     ("until-a-list", (4, 12), "until must be a quoted string, not a list", "permanent"),
     (
         "until-with-a-space-for-its-t",
