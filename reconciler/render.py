@@ -198,7 +198,7 @@ def markdown(
     budget = limit - len(head) - len(foot) - _TRUNCATION_ROOM
     body, omitted = _fit(sections, budget)
     if omitted:
-        body += _truncation_note(omitted)
+        body += _truncation_note(omitted, saved=checksum is not None)
     return head + body + foot
 
 
@@ -382,15 +382,17 @@ def _lines_within(costs: list[int], room: int) -> int:
     return len(costs)
 
 
-def _truncation_note(omitted: Counter[str]) -> str:
+def _truncation_note(omitted: Counter[str], saved: bool) -> str:
     left_out = " and ".join(
         f"{n:,} {unit if n != 1 else unit[:-1]}" for unit, n in sorted(omitted.items())
     )
+    whole = "`reconciler plan` prints the whole plan as text"
+    if saved:
+        whole += ", and the saved plan file holds it"
     return (
         f"> [!NOTE]\n> **Truncated:** {left_out} not shown (each section says "
         "how many of its own), to keep this comment under GitHub's "
-        f"{GITHUB_COMMENT_LIMIT:,}-character limit. The full plan is in the job "
-        "log and in the saved plan file.\n"
+        f"{GITHUB_COMMENT_LIMIT:,}-character limit; {whole}.\n"
     )
 
 

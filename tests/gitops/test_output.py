@@ -57,6 +57,15 @@ def test_markdown_of_5000_changes_fits_one_comment_with_a_note() -> None:
     assert text.count("<details>") == text.count("</details>")
     assert text.count("```") % 2 == 0
     assert "sha256:" + "a" * 64 in text  # the footer survives truncation
+    assert "the saved plan file holds it" in text
+
+
+def test_a_truncated_comment_names_a_saved_plan_only_when_there_is_one() -> None:
+    text = render.markdown(_big_plan(5000), TZ)
+
+    assert "**Truncated:**" in text
+    assert "`reconciler plan` prints the whole plan as text." in text
+    assert "saved plan" not in text
 
 
 def test_small_markdown_plan_is_whole_and_collapsed_per_kind() -> None:
