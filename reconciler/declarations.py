@@ -28,7 +28,7 @@ from typing import Any
 
 import jsonschema
 
-from reconciler import expiry, numbers, schemas, yamlfile
+from reconciler import expiry, leaks, numbers, schemas, yamlfile
 from reconciler.errors import QUOTED_LIMIT, DeclarationError, Location, Problem, quoted
 from reconciler.settings import PROJECT_FILE_NAMES, Settings
 
@@ -168,7 +168,6 @@ def load(
             checker.absorb(group)
 
     problems = checker.problems + checker.duplicate_problems()
-    problems += _credential_problems(files, settings.credentials.secrets())
     if not files:
         problems.append(
             Problem(Location(", ".join(map(str, paths)) or "."), "no YAML files found")
@@ -189,43 +188,6 @@ def load(
         digest=_digest(files),
         valid=checker.valid,
     )
-
-
-# Shorter credentials are not looked for in the files: they would be found
-# by chance in numbers and dates.
-_CREDENTIAL_LENGTH = 8
-
-
-def _credential_problems(files: list[Path], secrets: tuple[str, ...]) -> list[Problem]:
-    """Where the files hold a configured credential (token or ssid).
-
-    Whatever an entry holds may be shown in a plan or written to the ledger,
-    and neither may ever hold a credential: such a file is refused, and the
-    problem says where the credential stands, never what it is.
-    """
-    wanted = [secret for secret in secrets if len(secret) >= _CREDENTIAL_LENGTH]
-    problems = []
-    for path in files if wanted else []:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeError):
-            continue  # the file's own problem says why
-        for secret in wanted:
-            start = text.find(secret)
-            if start < 0:
-                continue
-            line = text.count("\n", 0, start) + 1
-            column = start - (text.rfind("\n", 0, start) + 1) + 1
-            problems.append(
-                Problem(
-                    Location(str(path), line, column),
-                    "the configured DeepCall credential stands here; plans and "
-                    "the ledger would show it",
-                    "remove it: a credential belongs in DEEPCALL_TOKEN or "
-                    "DEEPCALL_SSID alone",
-                )
-            )
-    return problems
 
 
 def _digest(files: list[Path]) -> str:
@@ -430,6 +392,7 @@ class _Checker:
     def __init__(self, settings: Settings, now: int) -> None:
         self.settings = settings
         self.now = now
+        self.secrets = leaks.looked_for(settings.credentials.secrets())
         self.tz = settings.tz
         self.entries: list[Entry] = []
         self.valid = 0  # the entries above, and those only counted elsewhere
@@ -460,17 +423,33 @@ class _Checker:
 
     def check_file(self, path: Path) -> None:
         try:
-            data = yamlfile.load(path)
+            text = yamlfile.read(path)
+            data = yamlfile.parse(text, str(path))
         except yamlfile.YamlFileError as exc:
-            self.problems.append(exc.problem)
+            self.problems.append(leaks.masked(exc.problem, self.secrets))
             return
         except OSError as exc:
             self.problems.append(Problem(Location(str(path)), str(exc)))
             return
 
+        before = len(self.problems)
+        self._check_data(str(path), data)
+        if self.secrets:
+            self._guard_credentials(str(path), text, data, before)
+
+    def _guard_credentials(
+        self, display: str, text: str, data: Any, since: int
+    ) -> None:
+        """Refuse a file that holds a credential, and mask it in what was said."""
+        found = leaks.problems(display, text, data, self.secrets)
+        if found:
+            said = self.problems[since:]
+            self.problems[since:] = [leaks.masked(p, self.secrets) for p in said]
+            self.problems += found
+
+    def _check_data(self, display: str, data: Any) -> None:
         if data is None:
             return
-        display = str(path)
         if not isinstance(data, yamlfile.LocatedMap):
             # A list knows where it starts; a lone scalar is the whole file.
             line, column = getattr(data, "position", (1, 1))

@@ -159,6 +159,11 @@ class YamlFileError(Exception):
 
 def load(path: Path) -> Any:
     """Read one YAML document with positions, or raise YamlFileError."""
+    return parse(read(path), str(path))
+
+
+def read(path: Path) -> str:
+    """The text of a YAML file, or raise YamlFileError: unreadable, not UTF-8."""
     display = str(path)
     try:
         raw = path.read_bytes()
@@ -167,7 +172,12 @@ def load(path: Path) -> Any:
             Problem(Location(display), f"cannot read the file: {exc.strerror}")
         ) from None
 
-    return _parse(_decode(raw, display), display)
+    return _decode(raw, display)
+
+
+def parse(text: str, display: str) -> Any:
+    """The one YAML document of ``text``, with positions; see ``load``."""
+    return _parse(text, display)
 
 
 def _decode(raw: bytes, display: str) -> str:
@@ -503,6 +513,24 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return f"{type(value).__name__} {quoted(value)}"
+
+
+def iter_strings(
+    data: Any, position: Position = (1, 1)
+) -> Iterator[tuple[str, Position]]:
+    """Every string in ``data``, keys included, with where it stands.
+
+    Recursive, and safe: nothing built nests deeper than NESTING_LIMIT.
+    """
+    if isinstance(data, LocatedMap):
+        for key, value in data.items():
+            yield from iter_strings(key, data.key_positions[key])
+            yield from iter_strings(value, data.value_positions[key])
+    elif isinstance(data, LocatedList):
+        for index, item in enumerate(data):
+            yield from iter_strings(item, data.item_positions[index])
+    elif isinstance(data, str):
+        yield data, position
 
 
 def walk_positions(data: Any, path: list[Any]) -> Position | None:

@@ -1,0 +1,71 @@
+"""A declaration file that holds the configured credential is refused, and
+no message about it shows the credential."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import declarations, settings
+from reconciler.errors import DeclarationError, Problem
+from tests.declarations.conftest import NOW
+
+TOKEN = "Sekr1tT0ken99"
+CONFIG = settings.Settings(credentials=settings.Credentials("u", TOKEN))
+WHERE = "the configured DeepCall credential stands here"
+
+
+def _problems(
+    tmp_path: Path, text: str, config: settings.Settings = CONFIG
+) -> list[Problem]:
+    path = tmp_path / "a.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([path], config, NOW)
+    return caught.value.problems
+
+
+def _places(problems: list[Problem]) -> list[tuple[int, int]]:
+    return [
+        (p.location.line, p.location.column) for p in problems if WHERE in p.message
+    ]
+
+
+def test_every_place_is_refused_and_no_message_shows_the_credential(
+    tmp_path: Path,
+) -> None:
+    found = _problems(
+        tmp_path,
+        "version: 1\n"
+        "dnc:\n"
+        f'  - number: "{TOKEN}"\n'
+        f"    until: {TOKEN}\n"
+        f"    {TOKEN}: x\n"
+        f"# {TOKEN} again\n",
+    )
+
+    assert _places(found) == [(3, 14), (4, 12), (5, 5), (6, 3)]
+    assert len(found) > 4  # the number, the until and the field said their word
+    for problem in found:
+        assert TOKEN not in problem.message + problem.hint, problem
+
+
+def test_a_credential_written_with_an_escape_is_found_at_its_value(
+    tmp_path: Path,
+) -> None:
+    escaped = TOKEN.replace("T", "\\x54")
+    found = _problems(
+        tmp_path,
+        f'version: 1\ndnc:\n  - number: "+91 98765 43210"\n    reason: "{escaped}"\n',
+    )
+
+    assert _places(found) == [(4, 13)]
+
+
+def test_a_short_credential_is_not_looked_for(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text('version: 1\ndnc:\n  - number: "+91 98765 43210"\n')
+    short = settings.Settings(credentials=settings.Credentials("u", "9876"))
+
+    assert declarations.load([path], short, NOW).valid == 1
