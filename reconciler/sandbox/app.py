@@ -281,7 +281,7 @@ def _parse(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, whatever the Content-Type said (1047)."""
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:  # not UTF-8, not JSON, or an integer of 4,300 digits
         raise ApiError(Code.INVALID_REQUEST) from None
     if not isinstance(body, dict):
         raise ApiError(Code.INVALID_REQUEST)

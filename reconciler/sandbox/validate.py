@@ -72,7 +72,9 @@ def integer(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+    # ASCII digits, no more than the largest integer has: int() reads other
+    # scripts' digits too, and refuses 4,300 of them with a ValueError.
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):
         return int(value)
     return None
 

@@ -206,7 +206,9 @@ def test_past_dnc_expiry_is_1001(api: Api, number: str, past: int) -> None:
     assert api.error("getDnc", contact=number) == 1012
 
 
-@pytest.mark.parametrize("bad", ["soon", 1.5, -2, None, True, 10**23, str(2**63)])
+@pytest.mark.parametrize(
+    "bad", ["soon", 1.5, -2, None, True, 10**23, str(2**63), "9" * 5000, "١٢٣٤"]
+)
 def test_dnc_not_a_valid_value_is_1000(api: Api, number: str, bad: Any) -> None:
     assert api.error("setDnc", contact=number, dnc=bad) == 1000
 

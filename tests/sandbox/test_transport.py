@@ -180,7 +180,17 @@ def test_body_is_json_whatever_the_content_type(
     }
 
 
-@pytest.mark.parametrize("body", [b"", b"{not json", b"[1, 2]", b'"text"', b"\xff"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{not json",
+        b"[1, 2]",
+        b'"text"',
+        b"\xff",
+        b'{"dnc": ' + b"9" * 5000 + b"}",
+    ],
+)
 def test_empty_or_malformed_body_is_1047(client: httpx.Client, body: bytes) -> None:
     response = client.post(SET_DNC, content=body)
 
