@@ -74,8 +74,10 @@ class _SigtermAsCtrlC:
     """While active, SIGTERM (a cancelled CI job) stops the command as Ctrl-C.
 
     The signal is passed on as SIGINT, so that whatever stops cleanly on
-    Ctrl-C stops the same way: asyncio cancels its tasks, an apply settles
-    what it sent. Where SIGINT is ignored, Terminated is raised instead.
+    Ctrl-C stops the same way: asyncio cancels its tasks, the processes that
+    share a read are stopped, and what an apply had in flight is left for
+    the next one to settle from the ledger. Where SIGINT is ignored,
+    Terminated is raised instead.
     Only in the main thread, where Python runs signal handlers; the handler
     found there is put back afterwards.
     """

@@ -29,7 +29,14 @@ from typing import Any
 import jsonschema
 
 from reconciler import expiry, leaks, numbers, schemas, yamlfile
-from reconciler.errors import QUOTED_LIMIT, DeclarationError, Location, Problem, quoted
+from reconciler.errors import (
+    QUOTED_LIMIT,
+    DeclarationError,
+    Location,
+    Problem,
+    quoted,
+    shortened,
+)
 from reconciler.settings import PROJECT_FILE_NAMES, Settings
 
 log = logging.getLogger(__name__)
@@ -225,8 +232,15 @@ def _read(
                 pool.submit(_check_packed, group, settings, now, keep_entries)
                 for group in groups[1:]
             ]
-            first = _check_group(groups[0], settings, now)
-            return [first, *(_unpack(other.result()) for other in others)]
+            try:
+                first = _check_group(groups[0], settings, now)
+                return [first, *(_unpack(other.result()) for other in others)]
+            except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM may reach this process alone (`kill`,
+                # `timeout`): the readers it started stop with it, at once.
+                for reader in multiprocessing.active_children():
+                    reader.kill()
+                raise
     except (OSError, BrokenProcessPool, pickle.PicklingError) as exc:
         log.warning("reading the declarations in one process: %s", exc)
         return [_check_group(files, settings, now)]
@@ -588,7 +602,8 @@ class _Checker:
         schema = error.schema if isinstance(error.schema, dict) else {}
         if error.validator in ("pattern", "format") and path:
             field = next((s for s in reversed(path) if isinstance(s, str)), "value")
-            message = f"{where}{quoted(error.instance)} is not a valid {field}"
+            what = _FIELD_WORDS.get(field, field)
+            message = f"{where}{quoted(error.instance)} is not a valid {what}"
             hint = _FIELD_HINTS.get(field) or str(schema.get("description", ""))
         elif error.validator == "required" and isinstance(error.instance, dict):
             wanted = error.validator_value
@@ -788,7 +803,7 @@ class _Checker:
                 item,
                 path,
                 f"{_describe_path(path)}{exc}",
-                _NUMBER_HINT,
+                _FIELD_HINTS.get(name, _NUMBER_HINT),
             )
             return None
 
@@ -840,10 +855,12 @@ _UNTIL_HINT = (
 )
 # The hint of a value the schema's pattern or format refuses, for the fields
 # whose description is too long to be one.
+# What a value of a field is called, where the field's name is not a noun.
+_FIELD_WORDS = {"dids": "DID", "cli": "CLI", "until": "`until`"}
 _FIELD_HINTS = {
     "number": _NUMBER_HINT,
-    "cli": 'write the line as a quoted string, e.g. "08045678901"',
-    "dids": 'write each line as a quoted string, e.g. "08045678901"',
+    "cli": 'write one of the account\'s lines in digits, e.g. "08045678901"',
+    "dids": 'write each of the account\'s lines in digits, e.g. "08045678901"',
     "until": _UNTIL_HINT,
 }
 
@@ -870,6 +887,8 @@ def _type_problem(
         written = _written(root, path)
         if written is None or written == "":
             return message, "write a value after it, in quotes"
+        if len(written) > QUOTED_LIMIT:
+            return message, "quote it"
         return message, f'quote it: {name}: "{written}"' if name else "quote it"
     if wanted == "array" and name is not None:
         return message, f"list the entries under `{name}:`, each starting with `- `"
@@ -896,12 +915,12 @@ def _shown(root: Any, path: list[Any], value: Any) -> str:
     if value is None:
         return "empty"
     if isinstance(value, str):
-        return repr(value)
+        return quoted(value)
     if isinstance(value, dict | list) or written is None:
         return yamlfile.describe(value)
     if written == str(value):
-        return f"`{written}`"
-    return f"`{written}` (which YAML reads as {quoted(value)})"
+        return f"`{shortened(written)}`"
+    return f"`{shortened(written)}` (which YAML reads as {quoted(value)})"
 
 
 def _identified(item: yamlfile.LocatedMap, key: StickyKey | None) -> bool:

@@ -122,12 +122,14 @@ def _warn_if_in_clear(base_url: str) -> None:
 
 
 def _loopback(host: str) -> bool:
-    if host == "localhost":
+    if host.rstrip(".") == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _host(base_url: str) -> str:

@@ -91,12 +91,16 @@ QUOTED_LIMIT = 80
 
 def quoted(value: object) -> str:
     """``value`` as Python writes it, cut in the middle when it is long."""
-    text = repr(value)
+    length = len(value) if isinstance(value, str) else None
+    return shortened(repr(value), length)
+
+
+def shortened(text: str, length: int | None = None) -> str:
+    """``text`` cut in the middle when it is long, saying how long it was."""
     if len(text) <= QUOTED_LIMIT:
         return text
     half = QUOTED_LIMIT // 2
-    length = len(value) if isinstance(value, str) else len(text)
-    return f"{text[:half]}…{text[-half:]} ({length:,} characters)"
+    return f"{text[:half]}…{text[-half:]} ({length or len(text):,} characters)"
 
 
 class DeclarationError(ReconcilerError):

@@ -109,6 +109,22 @@ def dnc_lifts(plan: Plan) -> list[str]:
     return [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
 
 
+def dnc_flag_text(plan: Plan) -> str:
+    """Why applying the plan needs --allow-dnc-removal; empty if it does not."""
+    lifted, shortened = len(dnc_lifts(plan)), len(safety.dnc_shortenings(plan))
+    what = []
+    if lifted:
+        what.append(f"lifts {lifted} DNC entr{'y' if lifted == 1 else 'ies'}")
+    if shortened:
+        what.append(
+            f"ends {shortened} DNC entr{'y' if shortened == 1 else 'ies'} "
+            "sooner than now"
+        )
+    if not what:
+        return ""
+    return f"Apply needs --allow-dnc-removal: this plan {' and '.join(what)}."
+
+
 # Text ----------------------------------------------------------------------
 
 
@@ -140,6 +156,9 @@ def text(plan: Plan, tz: dt.tzinfo, colour: bool = False) -> str:
 
     lines += ["", plan.summary()]
     lines += [f"  {line}" for line in kind_counts(plan)]
+    flagged = dnc_flag_text(plan)
+    if flagged:
+        lines.append(flagged)
     if plan.targets:
         lines.append(_plain(targets_text(plan), colour))
     lines.append(scope_footer(plan, tz))

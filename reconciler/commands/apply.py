@@ -47,7 +47,8 @@ def register(commands: common.Subparsers) -> None:
     parser.add_argument(
         "--allow-dnc-removal",
         action="store_true",
-        help="allow the plan to lift DNC entries declared `ensure: absent`",
+        help="allow the plan to lift DNC entries declared `ensure: absent`, "
+        "and to make a DNC end sooner than it ends now",
     )
     parser.set_defaults(handler=run)
 

@@ -52,7 +52,7 @@ CASES = [
     (
         "until-with-a-space-for-its-t",
         (4, 12),
-        "until: '2027-01-31 18:00:00+05:30' is not a valid until",
+        "until: '2027-01-31 18:00:00+05:30' is not a valid `until`",
         "such as 2027-01-31T18:00:00+05:30",
     ),
     (
@@ -120,7 +120,7 @@ CASES = [
         "blacklist-invalid-did",
         (4, 27),
         "dids[1]: '123' is not a valid phone number",
-        "country code",
+        "the account's lines",
     ),
     (
         "sticky-missing-agent",
@@ -284,3 +284,21 @@ def test_a_long_value_is_quoted_in_part(tmp_path: Path) -> None:
     assert (problem.location.line, problem.location.column) == (4, 12)
     assert "(5,000 characters)" in problem.message
     assert len(problem.message) < 300
+
+
+@pytest.mark.parametrize(
+    "field",
+    [f"reason: {'1' * 400}", f"ensure: {'1' * 400}", f'ensure: "{"a" * 300}"'],
+)
+def test_a_long_value_of_the_wrong_type_or_choice_is_quoted_in_part(
+    tmp_path: Path, field: str
+) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f'version: 1\ndnc:\n  - number: "+91 98765 43210"\n    {field}\n')
+
+    with pytest.raises(DeclarationError) as caught:
+        declarations.load([path], settings.Settings(), NOW)
+
+    [problem] = caught.value.problems
+    assert "characters)" in problem.message
+    assert len(str(problem)) < 250 + len(str(path))

@@ -132,6 +132,8 @@ def test_a_real_endpoint_without_credentials_is_refused_before_any_call(
         ("http://127.0.0.1:8080", False),
         ("http://[::1]:8080", False),
         ("http://localhost:8080", False),
+        ("http://localhost.:8080", False),
+        ("http://[::ffff:127.0.0.1]:8080", False),
     ],
 )
 def test_credentials_in_clear_off_this_machine_are_warned_of(

@@ -83,10 +83,13 @@ def test_a_dnc_made_to_end_sooner_needs_the_flag_to_apply(
     writes = sandbox.writes()
 
     planned = run("plan", workdir, "--format", "markdown")
+    text = run("plan", workdir)
     refused = run("apply", workdir, "--auto-approve")
 
-    assert planned.code == 0
+    assert planned.code == text.code == 0
     assert "ends 1 DNC entry sooner than now" in planned.out
+    flag = "Apply needs --allow-dnc-removal: this plan ends 1 DNC entry sooner"
+    assert flag in text.out
     assert refused.code == 3
     assert "the plan ends 1 DNC(s) sooner than now (+919876543210)" in refused.err
     assert sandbox.writes() == writes
