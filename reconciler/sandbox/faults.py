@@ -13,6 +13,7 @@ seed and the same request order sees the same faults.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import threading
 import time
@@ -43,6 +44,14 @@ class FaultSettings:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "ambiguous_kind" or value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{field.name} must be a number")
+            if not math.isfinite(value):
+                raise ValueError(f"{field.name} must be a finite number")
         for name in _RATES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")

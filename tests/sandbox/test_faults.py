@@ -163,6 +163,10 @@ def test_fault_settings_are_validated(api: Api) -> None:
         assert response.status_code == 400, bad
         assert "error" in response.json()
     assert api.client.put("/_sandbox/faults", content=b"nope").status_code == 400
+    for text in (b'{"latency_ms": 1e999}', b'{"latency_ms": "100"}'):
+        response = api.client.put("/_sandbox/faults", content=text)
+        assert response.status_code == 400, text
+    assert api.client.get("/_sandbox/faults").status_code == 200
 
 
 def test_patch_merges_fault_settings(api: Api) -> None:
