@@ -17,12 +17,14 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
@@ -227,19 +229,22 @@ def _read(
         return [_check_group(files, settings, now)]
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(groups) - 1, mp_context=context) as pool:
-            others = [
-                pool.submit(_check_packed, group, settings, now, keep_entries)
-                for group in groups[1:]
-            ]
+        stop = context.Event()
+        with ProcessPoolExecutor(
+            len(groups) - 1,
+            mp_context=context,
+            initializer=_reader_started,
+            initargs=(stop,),
+        ) as pool:
             try:
+                others = [
+                    pool.submit(_check_packed, group, settings, now, keep_entries)
+                    for group in groups[1:]
+                ]
                 first = _check_group(groups[0], settings, now)
                 return [first, *(_unpack(other.result()) for other in others)]
             except KeyboardInterrupt:
-                # Ctrl-C or SIGTERM may reach this process alone (`kill`,
-                # `timeout`): the readers it started stop with it, at once.
-                for reader in multiprocessing.active_children():
-                    reader.kill()
+                stop.set()  # the readers give up at their next file
                 raise
     except (OSError, BrokenProcessPool, pickle.PicklingError) as exc:
         log.warning("reading the declarations in one process: %s", exc)
@@ -287,8 +292,33 @@ def _split(files: list[Path], sizes: list[int], count: int) -> list[list[Path]]:
 def _check_group(files: list[Path], settings: Settings, now: int) -> _Checked:
     checker = _Checker(settings, now)
     for path in files:
+        if _stop is not None and _stop.is_set():
+            raise _Stopped
         checker.check_file(path)
     return checker.entries, checker.valid, checker.problems, checker.seen
+
+
+# In a reader process: set when the command was interrupted.
+_stop: EventType | None = None
+
+
+class _Stopped(Exception):
+    """A reader process's answer once the command was interrupted."""
+
+
+def _reader_started(stop: EventType) -> None:
+    """Make a reader process stop only when told, between two files.
+
+    Ctrl-C or SIGTERM may reach the main process alone (`kill`, `timeout`)
+    or the whole group (a terminal). A reader killed or interrupted while it
+    sends its answer back would leave the pool waiting for the rest of it
+    forever; so readers ignore both signals, and the main process, once
+    interrupted, tells them to stop through ``stop`` instead.
+    """
+    global _stop
+    _stop = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 # What a worker process sends back: entries and sightings as tuples of plain

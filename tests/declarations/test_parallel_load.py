@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,17 @@ def test_what_a_worker_sends_back_is_what_it_found() -> None:
     assert problems and any(len(places) > 1 for places in seen.values())
 
     assert declarations._unpack(declarations._pack(checked)) == checked
+
+
+def test_a_reader_told_to_stop_gives_up_before_its_next_file(
+    directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop = multiprocessing.get_context("fork").Event()
+    monkeypatch.setattr(declarations, "_stop", stop)
+    files = sorted(directory.glob("*.yaml"))
+    assert declarations._check_group(files, CONFIG, NOW)[1] > 0
+
+    stop.set()
+
+    with pytest.raises(declarations._Stopped):
+        declarations._check_group(files, CONFIG, NOW)
