@@ -177,6 +177,8 @@ def load(
             checker.absorb(group)
 
     problems = checker.problems + checker.duplicate_problems()
+    if checker.secrets:  # a duplicate names the rule, which may hold one too
+        problems = [leaks.masked(problem, checker.secrets) for problem in problems]
     if not files:
         problems.append(
             Problem(Location(", ".join(map(str, paths)) or "."), "no YAML files found")
@@ -466,30 +468,30 @@ class _Checker:
         )
 
     def check_file(self, path: Path) -> None:
+        display = str(path)
+        text = data = None
         try:
             text = yamlfile.read(path)
-            data = yamlfile.parse(text, str(path))
+            data = yamlfile.parse(text, display)
         except yamlfile.YamlFileError as exc:
-            self.problems.append(leaks.masked(exc.problem, self.secrets))
+            # A file that holds a credential is refused for that alone: any
+            # other word about it may quote part of the credential.
+            self.problems += self._leaks(display, text, None) or [exc.problem]
             return
         except OSError as exc:
-            self.problems.append(Problem(Location(str(path)), str(exc)))
+            self.problems.append(Problem(Location(display), str(exc)))
             return
 
-        before = len(self.problems)
-        self._check_data(str(path), data)
-        if self.secrets:
-            self._guard_credentials(str(path), text, data, before)
+        leaked = self._leaks(display, text, data)
+        if leaked:
+            self.problems += leaked
+            return
+        self._check_data(display, data)
 
-    def _guard_credentials(
-        self, display: str, text: str, data: Any, since: int
-    ) -> None:
-        """Refuse a file that holds a credential, and mask it in what was said."""
-        found = leaks.problems(display, text, data, self.secrets)
-        if found:
-            said = self.problems[since:]
-            self.problems[since:] = [leaks.masked(p, self.secrets) for p in said]
-            self.problems += found
+    def _leaks(self, display: str, text: str | None, data: Any) -> list[Problem]:
+        if not self.secrets or text is None:
+            return []
+        return leaks.problems(display, text, data, self.secrets)
 
     def _check_data(self, display: str, data: Any) -> None:
         if data is None:

@@ -9,9 +9,10 @@ it stands, and every other message about that file has it masked.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
-from reconciler import yamlfile
+from reconciler import contract, yamlfile
 from reconciler.errors import Location, Problem
 
 # Shorter credentials are not looked for: they would be found by chance in
@@ -20,9 +21,16 @@ SHORTEST = 8
 MASK = "***"
 
 
-def looked_for(secrets: tuple[str, ...]) -> tuple[str, ...]:
+def looked_for(secrets: tuple[str | None, ...]) -> tuple[str, ...]:
     """The credentials worth looking for in declaration files."""
-    return tuple(secret for secret in secrets if len(secret) >= SHORTEST)
+    return tuple(s for s in secrets if s is not None and len(s) >= SHORTEST)
+
+
+def configured() -> tuple[str, ...]:
+    """The credentials the environment gives, worth looking for."""
+    return looked_for(
+        (os.environ.get(contract.ENV_TOKEN), os.environ.get(contract.ENV_SSID))
+    )
 
 
 def problems(
@@ -35,7 +43,7 @@ def problems(
     the place of its value.
     """
     places = {place for secret in secrets for place in _written(text, secret)}
-    if "\\" in text:
+    if data is not None and "\\" in text:
         lines = {line for line, _ in places}
         for value, (line, column) in yamlfile.iter_strings(data):
             if line not in lines and any(secret in value for secret in secrets):

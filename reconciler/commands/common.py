@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from reconciler import declarations, numbers, settings, yamlfile
+from reconciler import declarations, leaks, numbers, settings, yamlfile
 from reconciler.declarations import Declarations
 from reconciler.errors import Problem, SettingsError
 
@@ -280,7 +280,13 @@ def print_refusal(reasons: list[str]) -> None:
 
 
 def print_problems(problems: Sequence[Problem], fmt: str = "text") -> None:
-    """Problems as text on stderr (plus GitHub annotations) or JSON on stdout."""
+    """Problems as text on stderr (plus GitHub annotations) or JSON on stdout.
+
+    A configured credential is masked in each, wherever it came from (the
+    project file's problems are made before the credentials are known).
+    """
+    secrets = leaks.configured()
+    problems = [leaks.masked(problem, secrets) for problem in problems]
     if fmt == "json":
         data = [
             {
