@@ -523,7 +523,7 @@ class _Checker:
                 display,
                 data,
                 ["version"],
-                f"unsupported version {version!r}",
+                f"unsupported version {quoted(version)}",
                 "this reconciler reads `version: 1`",
             )
 
@@ -681,7 +681,7 @@ class _Checker:
             problems.append(
                 Problem(
                     Location(display, *position),
-                    f"{where}unknown {what} {key!r}",
+                    f"{where}unknown {what} {quoted(key)}",
                     _did_you_mean(key, allowed),
                 )
             )
@@ -867,7 +867,7 @@ class _Checker:
                 continue
             what = f"{kind} entry for {number}"
             if key is not None:
-                what += f" ({key.label()})"
+                what += f" ({shortened(key.label())})"
             first = places[0]
             for again in places[1:]:
                 problems.append(
@@ -1002,9 +1002,14 @@ def _unquoted_number(
         values = item[name]
         written = getattr(values, "sources", {}).get(index, str(raw))
     kind = "an integer" if isinstance(raw, int) else "a float"
-    message = f"{name} {written} was read by YAML as {kind} ({raw!r}), not a string"
+    shown, read = shortened(written), quoted(raw)
+    message = f"{name} {shown} was read by YAML as {kind} ({read}), not a string"
     if written != str(raw):
-        message += f": `{written}` became {raw!r}"
+        message += f": `{shown}` became {read}"
+    if len(written) > QUOTED_LIMIT:
+        return message, "quote phone numbers"
+    if index is not None:
+        return message, f'quote phone numbers: {name}: ["{written}", ...]'
     return message, f'quote phone numbers: {name}: "{written}"'
 
 

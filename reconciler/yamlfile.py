@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from reconciler.errors import Location, Problem, quoted
+from reconciler.errors import Location, Problem, quoted, shortened
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -379,7 +379,9 @@ class _Builder:
             )
         construct = _SCALAR_TAGS.get(tag)
         if construct is None:
-            raise self._error(position, f"unsupported YAML tag {tag!r}", "remove it")
+            raise self._error(
+                position, f"unsupported YAML tag {quoted(tag)}", "remove it"
+            )
         node = yaml.ScalarNode(tag, text)
         try:
             return construct(self.constructor, node)
@@ -415,7 +417,7 @@ class _Builder:
             )
         if event.tag != (_MAP_TAG if mapping else _SEQ_TAG):
             raise self._error(
-                position, f"unsupported YAML tag {event.tag!r}", "remove it"
+                position, f"unsupported YAML tag {quoted(event.tag)}", "remove it"
             )
 
     def _check_key(self, container: Any, key: Any, position: Position) -> None:
@@ -429,7 +431,7 @@ class _Builder:
             first = container.key_positions[key]
             raise self._error(
                 position,
-                f"duplicate key {key!r}; first at line {first[0]}",
+                f"duplicate key {quoted(key)}; first at line {first[0]}",
                 "remove one of the two",
             )
 
@@ -440,7 +442,7 @@ class _Builder:
             first = self.anchors[name][1]
             raise self._error(
                 position,
-                f"duplicate anchor {name!r}; first at line {first[0]}",
+                f"duplicate anchor {quoted(name)}; first at line {first[0]}",
                 "give each anchor its own name",
             )
         self.anchors[name] = (value, position, source)
@@ -456,8 +458,8 @@ class _Builder:
             # known only once its value is complete, so nothing can recurse.
             raise self._error(
                 position,
-                f"the alias *{event.anchor} names no anchor before it",
-                f"define &{event.anchor} before using it",
+                f"the alias *{shortened(str(event.anchor))} names no anchor before it",
+                f"define &{shortened(str(event.anchor))} before using it",
             )
         value, _, source = anchored
         if isinstance(value, LocatedMap | LocatedList):

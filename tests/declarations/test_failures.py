@@ -108,7 +108,7 @@ CASES = [
         "blacklist-unquoted-did",
         (4, 27),
         "`+918045678902` became 918045678902",
-        'dids: "+918045678902"',
+        'dids: ["+918045678902", ...]',
     ),
     (
         "blacklist-did-twice-in-two-spellings",
@@ -288,7 +288,13 @@ def test_a_long_value_is_quoted_in_part(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "field",
-    [f"reason: {'1' * 400}", f"ensure: {'1' * 400}", f'ensure: "{"a" * 300}"'],
+    [
+        f"reason: {'1' * 400}",
+        f"ensure: {'1' * 400}",
+        f'ensure: "{"a" * 300}"',
+        f"{'z' * 300}: x",  # an unknown field
+        f"reason: a\n    {'k' * 300}: 1\n    {'k' * 300}: 2",  # a duplicate key
+    ],
 )
 def test_a_long_value_of_the_wrong_type_or_choice_is_quoted_in_part(
     tmp_path: Path, field: str
