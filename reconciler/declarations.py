@@ -177,8 +177,6 @@ def load(
             checker.absorb(group)
 
     problems = checker.problems + checker.duplicate_problems()
-    if checker.secrets:  # a duplicate names the rule, which may hold one too
-        problems = [leaks.masked(problem, checker.secrets) for problem in problems]
     if not files:
         problems.append(
             Problem(Location(", ".join(map(str, paths)) or "."), "no YAML files found")
@@ -652,10 +650,8 @@ class _Checker:
             hint = "write a value between the quotes"
         elif isinstance(error.instance, str) and len(error.instance) > QUOTED_LIMIT:
             # jsonschema's own words quote the whole value: quote less of it.
-            shortened = error.message.replace(
-                repr(error.instance), quoted(error.instance)
-            )
-            message = f"{where}{shortened}"
+            text = error.message.replace(repr(error.instance), quoted(error.instance))
+            message = f"{where}{text}"
         return [Problem(Location(display, *position), message, hint)]
 
     def _unknown_key_problems(
@@ -885,10 +881,10 @@ _UNTIL_HINT = (
     "write permanent, a date such as 2027-01-31, "
     "or a date-time with an offset such as 2027-01-31T18:00:00+05:30"
 )
-# The hint of a value the schema's pattern or format refuses, for the fields
-# whose description is too long to be one.
 # What a value of a field is called, where the field's name is not a noun.
 _FIELD_WORDS = {"dids": "DID", "cli": "CLI", "until": "`until`"}
+# The hint of a value the schema's pattern or format refuses, for the fields
+# whose description is too long to be one.
 _FIELD_HINTS = {
     "number": _NUMBER_HINT,
     "cli": 'write one of the account\'s lines in digits, e.g. "08045678901"',

@@ -3,7 +3,9 @@
 Whatever a declaration file holds may be shown in a plan, a message or a
 CI log, and written to the ledger; none of them may ever hold a credential.
 A file in which the configured token or ssid stands is refused at each place
-it stands, and every other message about that file has it masked.
+it stands, and for that alone: any other word about it might quote part of
+the credential. Every problem printed has the credentials masked besides,
+whatever it came from.
 """
 
 from __future__ import annotations
@@ -67,12 +69,10 @@ def masked(problem: Problem, secrets: tuple[str, ...]) -> Problem:
     return dataclasses.replace(problem, message=message, hint=hint)
 
 
-def _written(text: str, secret: str) -> list[tuple[int, int]]:
+def _written(text: str, secret: str) -> list[yamlfile.Position]:
     places = []
     start = text.find(secret)
     while start >= 0:
-        line = text.count("\n", 0, start) + 1
-        column = start - (text.rfind("\n", 0, start) + 1) + 1
-        places.append((line, column))
+        places.append(yamlfile.position_at(text, start))
         start = text.find(secret, start + len(secret))
     return places

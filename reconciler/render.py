@@ -105,24 +105,26 @@ def kind_counts(plan: Plan) -> list[str]:
     return lines
 
 
-def dnc_lifts(plan: Plan) -> list[str]:
-    return [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
-
-
 def dnc_flag_text(plan: Plan) -> str:
     """Why applying the plan needs --allow-dnc-removal; empty if it does not."""
-    lifted, shortened = len(dnc_lifts(plan)), len(safety.dnc_shortenings(plan))
-    what = []
-    if lifted:
-        what.append(f"lifts {lifted} DNC entr{'y' if lifted == 1 else 'ies'}")
-    if shortened:
-        what.append(
-            f"ends {shortened} DNC entr{'y' if shortened == 1 else 'ies'} "
-            "sooner than now"
-        )
+    what = [
+        text.format(_dnc_entries(count)) for count, text in _dnc_flagged(plan) if count
+    ]
     if not what:
         return ""
     return f"Apply needs --allow-dnc-removal: this plan {' and '.join(what)}."
+
+
+def _dnc_flagged(plan: Plan) -> list[tuple[int, str]]:
+    """How many DNC entries the plan lifts and ends sooner, each with its words."""
+    return [
+        (len(safety.dnc_lifts(plan)), "lifts {}"),
+        (len(safety.dnc_shortenings(plan)), "ends {} sooner than now"),
+    ]
+
+
+def _dnc_entries(count: int) -> str:
+    return f"{count} DNC entr{'y' if count == 1 else 'ies'}"
 
 
 # Text ----------------------------------------------------------------------
@@ -243,15 +245,12 @@ def _md_head(plan: Plan, refusal: Sequence[str]) -> str:
             "> [!CAUTION]\n> **Refused by a safety rule** (exit code 3); "
             "nothing will be applied as it is:\n" + reasons
         )
-    for count, what in (
-        (len(dnc_lifts(plan)), "lifts {} (a legal control)"),
-        (len(safety.dnc_shortenings(plan)), "ends {} sooner than now"),
-    ):
+    for count, what in _dnc_flagged(plan):
         if count:
-            entries = f"{count} DNC entr{'y' if count == 1 else 'ies'}"
             parts.append(
-                f"> [!IMPORTANT]\n> This plan **{what.format(entries)}**. "
-                "Apply needs `--allow-dnc-removal` on top of this review.\n"
+                f"> [!IMPORTANT]\n> This plan **{what.format(_dnc_entries(count))}** "
+                "(a legal control). Apply needs `--allow-dnc-removal` on top of "
+                "this review.\n"
             )
     if plan.targets:
         parts.append(_md_escape(targets_text(plan)) + "\n")

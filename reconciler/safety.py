@@ -41,7 +41,7 @@ def check(
     if not force:
         reasons += _threshold_reasons(plan, state, settings)
     if not allow_dnc_removal:
-        lifts = [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
+        lifts = dnc_lifts(plan)
         if lifts:
             reasons.append(
                 f"the plan lifts {len(lifts)} DNC(s) ({_some(lifts)}); "
@@ -54,6 +54,11 @@ def check(
                 f"({_some(shortened)}); pass --allow-dnc-removal to apply it"
             )
     return reasons
+
+
+def dnc_lifts(plan: Plan) -> list[str]:
+    """The numbers whose DNC the plan lifts."""
+    return [c.number for c in plan.changes if c.kind == DNC and c.action == DELETE]
 
 
 def dnc_shortenings(plan: Plan) -> list[str]:

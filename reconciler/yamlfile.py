@@ -82,6 +82,12 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def position_at(text: str, offset: int) -> Position:
+    """The line and column (1-based) of character ``offset`` of ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _where(mark: Any) -> Position:
     """A parser's mark (0-based) as a 1-based line and column."""
     if mark.__class__ is tuple:
@@ -233,9 +239,7 @@ def _reader_error(
     exc: yaml.reader.ReaderError, text: str, display: str
 ) -> YamlFileError:
     # A character YAML refuses (a control character): no mark, only an offset.
-    offset = min(exc.position, len(text))
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    line, column = position_at(text, min(exc.position, len(text)))
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
     return YamlFileError(
         Problem(
